@@ -1,0 +1,59 @@
+// swift-tools-version: 6.1
+// CallScope: lists every callback a Windows kernel will call, from a memory image.
+// Layers (each imports only those before it), see ../shared/DESIGN.md:
+//   BinaryReading ─▶ MemoryImage ─▶ AddressSpace ─▶ WindowsKernel ─▶ Reports ─▶ callscope
+//   BinaryReading ─▶ PortableExecutable, Symbols (leaves, joined in WindowsKernel)
+import PackageDescription
+
+let package = Package(
+  name: "CallScope",
+  platforms: [.macOS(.v14)],
+  products: [
+    .executable(name: "callscope", targets: ["callscope"]),
+    .library(
+      name: "CallScopeKit",
+      targets: [
+        "BinaryReading", "MemoryImage", "AddressSpace", "PortableExecutable", "Symbols", "WindowsKernel",
+        "Reports",
+      ]),
+    .library(name: "ImageBuilder", targets: ["ImageBuilder"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+  ],
+  targets: [
+    .systemLibrary(
+      name: "CLZMA", path: "Sources/CLZMA", pkgConfig: "liblzma", providers: [.apt(["liblzma-dev"])]),
+    .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    .target(name: "BinaryReading"),
+    .target(name: "MemoryImage", dependencies: ["BinaryReading"]),
+    .target(name: "AddressSpace", dependencies: ["BinaryReading", "MemoryImage"]),
+    .target(name: "PortableExecutable", dependencies: ["BinaryReading"]),
+    .target(name: "Symbols", dependencies: ["BinaryReading", "CLZMA", "CZlib"], resources: [.copy("Resources")]),
+    .target(
+      name: "WindowsKernel",
+      dependencies: ["BinaryReading", "MemoryImage", "AddressSpace", "PortableExecutable", "Symbols"]),
+    .target(name: "Reports", dependencies: ["BinaryReading", "MemoryImage", "AddressSpace", "WindowsKernel"]),
+    // Test support: synthesises minimal Windows memory images, PE files and dumps (also the bundled demo).
+    .target(name: "ImageBuilder", dependencies: ["BinaryReading"]),
+    .executableTarget(
+      name: "callscope",
+      dependencies: [
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "BinaryReading", "MemoryImage", "AddressSpace", "PortableExecutable", "Symbols", "WindowsKernel", "Reports",
+        "ImageBuilder",
+      ]),
+    .target(name: "TestData", path: "Tests/TestData"),
+    .testTarget(name: "BinaryReadingTests", dependencies: ["BinaryReading"]),
+    .testTarget(name: "MemoryImageTests", dependencies: ["MemoryImage", "ImageBuilder", "TestData"]),
+    .testTarget(name: "AddressSpaceTests", dependencies: ["AddressSpace", "MemoryImage", "ImageBuilder", "TestData"]),
+    .testTarget(name: "PortableExecutableTests", dependencies: ["PortableExecutable", "ImageBuilder", "TestData"]),
+    .testTarget(name: "SymbolsTests", dependencies: ["Symbols", "ImageBuilder", "TestData"]),
+    .testTarget(
+      name: "WindowsKernelTests",
+      dependencies: ["WindowsKernel", "AddressSpace", "MemoryImage", "Symbols", "ImageBuilder", "TestData"]),
+    .testTarget(name: "ReportsTests", dependencies: ["Reports", "TestData"]),
+    .testTarget(name: "ImageBuilderTests", dependencies: ["ImageBuilder", "MemoryImage", "TestData"]),
+    .testTarget(name: "CallScopeCLITests", dependencies: ["TestData", "ImageBuilder"]),
+  ]
+)

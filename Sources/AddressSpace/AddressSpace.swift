@@ -1,0 +1,1 @@
+// AddressSpace target.

@@ -1,0 +1,94 @@
+// A read-only memory mapping of a whole file: images and PDBs are never loaded whole; the
+// kernel pages in only what is touched.
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// A file mapped read-only into memory. Reads are bounds-checked copies or zero-copy loads.
+public final class MappedFile: ByteSource, @unchecked Sendable {
+  // @unchecked: the mapping is immutable (PROT_READ) for the object's whole life.
+  public let path: String
+  public let size: UInt64
+  private let base: UnsafeRawPointer?
+  private let mappedLength: Int
+
+  public var sourceName: String { path }
+
+  /// Maps `path` read-only. An empty file maps to an empty source.
+  public init(path: String) throws(BinaryReadError) {
+    self.path = path
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { throw .io(path: path, message: "cannot open: \(Self.errnoText())") }
+    defer { close(fd) }
+    var st = stat()
+    guard fstat(fd, &st) == 0 else { throw .io(path: path, message: "cannot stat: \(Self.errnoText())") }
+    guard (st.st_mode & S_IFMT) == S_IFREG else { throw .io(path: path, message: "not a regular file") }
+    guard st.st_size >= 0, let length = Int(exactly: st.st_size) else {
+      throw .io(path: path, message: "unsupported file size")
+    }
+    self.size = UInt64(length)
+    self.mappedLength = length
+    if length == 0 {
+      self.base = nil
+      return
+    }
+    guard let p = mmap(nil, length, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
+      throw .io(path: path, message: "cannot map \(length) bytes: \(Self.errnoText())")
+    }
+    self.base = UnsafeRawPointer(p)
+  }
+
+  deinit {
+    if let base { munmap(UnsafeMutableRawPointer(mutating: base), mappedLength) }
+  }
+
+  private static func errnoText() -> String { String(cString: strerror(errno)) }
+
+  private func check(_ offset: UInt64, _ count: Int) throws(BinaryReadError) {
+    guard count >= 0 else {
+      throw .invalid(source: path, offset: offset, message: "negative read length \(count)")
+    }
+    let (end, overflow) = offset.addingReportingOverflow(UInt64(count))
+    guard !overflow, end <= size else {
+      throw .outOfBounds(source: path, offset: offset, count: UInt64(count), size: size)
+    }
+  }
+
+  /// Exactly `count` bytes at `offset`.
+  public func read(at offset: UInt64, count: Int) throws -> [UInt8] {
+    try readBytes(at: offset, count: count)
+  }
+
+  /// Exactly `count` bytes at `offset` (typed-throwing form of `read`).
+  public func readBytes(at offset: UInt64, count: Int) throws(BinaryReadError) -> [UInt8] {
+    try check(offset, count)
+    guard count > 0, let base else { return [] }
+    return [UInt8](UnsafeRawBufferPointer(start: base + Int(offset), count: count))
+  }
+
+  /// A little-endian integer at `offset` without copying (the hot path of page-table walks).
+  public func loadLE<T: FixedWidthInteger>(_ type: T.Type, at offset: UInt64) throws(BinaryReadError) -> T {
+    try check(offset, MemoryLayout<T>.size)
+    guard let base else { throw .outOfBounds(source: path, offset: offset, count: 0, size: 0) }
+    return T(littleEndian: base.loadUnaligned(fromByteOffset: Int(offset), as: T.self))
+  }
+
+  /// Calls `body` with the bytes `[offset, offset+count)` in place; the buffer must not escape.
+  public func withBytes<R>(
+    at offset: UInt64, count: Int, _ body: (UnsafeRawBufferPointer) throws -> R
+  ) throws -> R {
+    try check(offset, count)
+    guard count > 0, let base else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+    return try body(UnsafeRawBufferPointer(start: base + Int(offset), count: count))
+  }
+
+  /// Tells the kernel the mapping will be read sequentially (large scans).
+  public func adviseSequential() {
+    #if canImport(Glibc)
+      if let base { madvise(UnsafeMutableRawPointer(mutating: base), mappedLength, MADV_SEQUENTIAL) }
+    #endif
+  }
+}
