@@ -1,11 +1,49 @@
-// The `callscope` command: a thin layer over the library targets.
+// The `callscope` command: a thin layer over the library targets. Exit status per DESIGN.md:
+// 0 done, 1 findings with --fail-on-findings, 2 bad usage or unreadable input.
 
 import ArgumentParser
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 @main
 struct CallScope: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "callscope",
     abstract: "List every callback a Windows kernel will call, from a memory image.",
-    subcommands: [])
+    discussion: """
+      Reads raw/.vmem, LiME, ELF cores (QEMU, VirtualBox, virsh) and Windows crash dumps; finds the \
+      page tables and ntoskrnl without symbols; uses PDBs, Volatility 3 ISF files or the profiles \
+      bundled with CallScope. Exit status: 0 done, 1 findings (with --fail-on-findings), 2 bad usage \
+      or unreadable input.
+      """,
+    subcommands: [InfoCommand.self, ReadCommand.self, ConvertCommand.self, DemoCommand.self])
+
+  static func main() {
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+    } catch let exit as FindingsExit {
+      Foundation_exit(exit.status)
+    } catch {
+      let code = exitCode(for: error)
+      if code == .success {
+        print(fullMessage(for: error))
+        Foundation_exit(0)
+      }
+      let message = fullMessage(for: error)
+      Terminal.standardError.write("callscope: " + message + "\n")
+      Foundation_exit(2)
+    }
+  }
+}
+
+/// Ends the program with status 1 after a report with findings (`--fail-on-findings`).
+struct FindingsExit: Error {
+  var status: Int32 = 1
+}
+
+private func Foundation_exit(_ code: Int32) -> Never {
+  exit(code)
 }

@@ -1,0 +1,30 @@
+// Errors of the WindowsKernel layer: the kernel could not be found or a structure in it is unreadable.
+
+import AddressSpace
+import BinaryReading
+import MemoryImage
+
+/// Why the kernel or one of its structures could not be read.
+public enum WindowsKernelError: Error, Sendable, CustomStringConvertible {
+  /// No directory table base could be determined.
+  case noDirectoryTableBase(path: String, detail: String)
+  /// No ntoskrnl image was found in the kernel half of the address space.
+  case kernelNotFound(path: String, dtb: UInt64, detail: String)
+  /// The image given with `--kernel-base` is not an ntoskrnl PE.
+  case notAKernel(address: UInt64, detail: String)
+  /// A virtual read failed.
+  case translation(TranslationError)
+
+  public var description: String {
+    switch self {
+    case .noDirectoryTableBase(let path, let detail):
+      return "\(path): no directory table base found (\(detail)); give one with --dtb"
+    case .kernelNotFound(let path, let dtb, let detail):
+      return "\(path): no ntoskrnl image found in kernel space with DTB \(Hex.format(dtb)) (\(detail)); "
+        + "give one with --kernel-base"
+    case .notAKernel(let address, let detail):
+      return "no ntoskrnl PE at \(Hex.format(address)): \(detail)"
+    case .translation(let e): return e.description
+    }
+  }
+}
