@@ -14,6 +14,12 @@ public enum WindowsKernelError: Error, Sendable, CustomStringConvertible {
   case notAKernel(address: UInt64, detail: String)
   /// A virtual read failed.
   case translation(TranslationError)
+  /// The profile lacks a symbol the kernel model needs.
+  case missingSymbol(String)
+  /// The profile lacks a struct member the kernel model needs.
+  case missingField(structName: String, field: String)
+  /// A structure read from the image is implausible.
+  case implausible(address: UInt64, structure: String, detail: String)
 
   public var description: String {
     switch self {
@@ -25,6 +31,10 @@ public enum WindowsKernelError: Error, Sendable, CustomStringConvertible {
     case .notAKernel(let address, let detail):
       return "no ntoskrnl PE at \(Hex.format(address)): \(detail)"
     case .translation(let e): return e.description
+    case .missingSymbol(let name): return "symbol \(name) is not in the kernel profile"
+    case .missingField(let s, let f): return "field \(s).\(f) is not in the kernel profile"
+    case .implausible(let address, let structure, let detail):
+      return "\(structure) at \(Hex.format(address)): \(detail)"
     }
   }
 }

@@ -1,0 +1,83 @@
+// The kernel of one image with its symbol profile: the object every walker of kernel structures
+// starts from. Member offsets always come from the profile, never from constants in code.
+
+import AddressSpace
+import BinaryReading
+import MemoryImage
+import Symbols
+
+/// A kernel address space, its ntoskrnl image and the profile describing that build.
+public final class Kernel: Sendable {
+  public let space: VirtualAddressSpace
+  public let image: KernelImage
+  public let profile: any KernelProfile
+
+  public init(space: VirtualAddressSpace, image: KernelImage, profile: any KernelProfile) {
+    self.space = space
+    self.image = image
+    self.profile = profile
+  }
+
+  /// Pointer size of this kernel (4 or 8).
+  public var pointerSize: Int { space.pointerSize }
+
+  /// Virtual address of a kernel symbol (base + RVA).
+  public func address(of symbol: String) throws(WindowsKernelError) -> UInt64 {
+    guard let info = profile.symbol(symbol) else { throw .missingSymbol(symbol) }
+    return image.base &+ info.rva  // RVAs are below SizeOfImage; wrap is impossible for a kernel base
+  }
+
+  /// Whether the profile knows a symbol.
+  public func hasSymbol(_ symbol: String) -> Bool { profile.symbol(symbol) != nil }
+
+  /// Offset of `field` in `structName`.
+  public func offset(_ structName: String, _ field: String) throws(WindowsKernelError) -> UInt64 {
+    guard let info = profile.field(structName, field), info.offset >= 0 else {
+      throw .missingField(structName: structName, field: field)
+    }
+    return UInt64(info.offset)
+  }
+
+  /// Size of a struct.
+  public func size(of structName: String) throws(WindowsKernelError) -> UInt64 {
+    guard let size = profile.structSize(structName), size >= 0 else {
+      throw .missingField(structName: structName, field: "(size)")
+    }
+    return UInt64(size)
+  }
+
+  /// Reads a pointer-sized value.
+  public func readPointer(_ va: UInt64) throws(WindowsKernelError) -> UInt64 {
+    do { return try space.readPointer(va) } catch { throw .translation(error) }
+  }
+
+  /// Reads the pointer stored in the kernel variable `symbol`.
+  public func readPointerVariable(_ symbol: String) throws(WindowsKernelError) -> UInt64 {
+    try readPointer(try address(of: symbol))
+  }
+
+  /// Reads a UNICODE_STRING structure at `va`.
+  public func readUnicodeString(_ va: UInt64) throws(WindowsKernelError) -> String {
+    do { return try space.readUnicodeString(at: va) } catch { throw .translation(error) }
+  }
+
+  /// Reads bytes.
+  public func read(_ va: UInt64, count: Int) throws(WindowsKernelError) -> [UInt8] {
+    do { return try space.read(va, count: count) } catch { throw .translation(error) }
+  }
+
+  /// Reads an unsigned integer of the width of a field (1, 2, 4 or 8 bytes).
+  public func readUnsigned(_ va: UInt64, width: Int) throws(WindowsKernelError) -> UInt64 {
+    do {
+      switch width {
+      case 1: return UInt64(try space.readUInt8(va))
+      case 2: return UInt64(try space.readUInt16(va))
+      case 4: return UInt64(try space.readUInt32(va))
+      default: return try space.readUInt64(va)
+      }
+    } catch { throw .translation(error) }
+  }
+
+  /// Whether `va` is in the kernel half of the address space.
+  public func isKernelAddress(_ va: UInt64) -> Bool { KernelLocator.kernelRange(space.mode).contains(va) }
+}

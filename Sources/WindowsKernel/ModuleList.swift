@@ -1,0 +1,52 @@
+// PsLoadedModuleList: the kernel's list of KLDR_DATA_TABLE_ENTRY records, one per loaded module.
+
+import AddressSpace
+import BinaryReading
+
+/// Reads the loaded-module list.
+public enum ModuleList {
+  /// Layout of `_KLDR_DATA_TABLE_ENTRY` from the profile (public PDB type).
+  struct Layout {
+    let links, dllBase, sizeOfImage, fullName, baseName: UInt64
+    init(_ kernel: Kernel) throws(WindowsKernelError) {
+      links = try kernel.offset("_KLDR_DATA_TABLE_ENTRY", "InLoadOrderLinks")
+      dllBase = try kernel.offset("_KLDR_DATA_TABLE_ENTRY", "DllBase")
+      sizeOfImage = try kernel.offset("_KLDR_DATA_TABLE_ENTRY", "SizeOfImage")
+      fullName = try kernel.offset("_KLDR_DATA_TABLE_ENTRY", "FullDllName")
+      baseName = try kernel.offset("_KLDR_DATA_TABLE_ENTRY", "BaseDllName")
+    }
+  }
+
+  /// The modules in PsLoadedModuleList order; broken entries become warnings.
+  public static func read(_ kernel: Kernel) throws(WindowsKernelError) -> (modules: [LoadedModule], warnings: [String]) {
+    let layout = try Layout(kernel)
+    let head = try kernel.address(of: "PsLoadedModuleList")
+    let list = RobustListWalk.entries(space: kernel.space, head: head, bound: 4096, what: "PsLoadedModuleList")
+    var warnings = list.warning.map { [$0] } ?? []
+    var modules: [LoadedModule] = []
+    for link in list.entries {
+      let entry = link &- layout.links  // links lies inside the entry, so entry ≤ link
+      do {
+        modules.append(try module(at: entry, layout: layout, kernel: kernel, origin: .loadedModuleList))
+      } catch {
+        warnings.append("module entry at \(Hex.format(entry)): \(error)")
+      }
+    }
+    return (modules, warnings)
+  }
+
+  /// Decodes one KLDR_DATA_TABLE_ENTRY.
+  static func module(at entry: UInt64, layout: Layout, kernel: Kernel, origin: ModuleOrigin) throws(WindowsKernelError)
+    -> LoadedModule
+  {
+    let base = try kernel.readPointer(entry &+ layout.dllBase)
+    let size = try kernel.readUnsigned(entry &+ layout.sizeOfImage, width: 4)
+    guard kernel.isKernelAddress(base), size > 0, size < 0x1000_0000 else {
+      throw .implausible(address: entry, structure: "_KLDR_DATA_TABLE_ENTRY", detail: "DllBase \(Hex.format(base)), SizeOfImage \(Hex.format(size))")
+    }
+    let path = (try? kernel.readUnicodeString(entry &+ layout.fullName)) ?? ""
+    var name = (try? kernel.readUnicodeString(entry &+ layout.baseName)) ?? ""
+    if name.isEmpty { name = path.split(separator: "\\").last.map(String.init) ?? "" }
+    return LoadedModule(name: name, path: path, base: base, size: size, entry: entry, origin: origin)
+  }
+}

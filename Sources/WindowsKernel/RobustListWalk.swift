@@ -1,0 +1,45 @@
+// LIST_ENTRY walking that survives one broken link: when the forward walk does not come back to
+// the head (a loop, a dangling Flink), the list is walked backwards through Blink as well and the
+// two halves are merged, so every entry still reachable from either side is reported.
+
+import AddressSpace
+import BinaryReading
+
+/// Entries of a doubly linked list, with a warning when a link was broken.
+public struct RecoveredList: Sendable {
+  /// Addresses of the LIST_ENTRY fields of the entries, in forward order as far as known.
+  public var entries: [UInt64]
+  /// Set when the forward walk did not return to the head.
+  public var warning: String?
+}
+
+/// Walks `LIST_ENTRY` lists forward, then backward when forward fails.
+public enum RobustListWalk {
+  /// All entries reachable from `head` in either direction (bounded, cycle-safe).
+  public static func entries(space: VirtualAddressSpace, head: UInt64, bound: Int = 100_000, what: String)
+    -> RecoveredList
+  {
+    let forward = space.listEntries(head: head, bound: bound, forward: true)
+    if case .returnedToHead = forward.stop { return RecoveredList(entries: forward.entries, warning: nil) }
+    let backward = space.listEntries(head: head, bound: bound, forward: false)
+    var seen = Set(forward.entries)
+    var tail: [UInt64] = []
+    for entry in backward.entries where !seen.contains(entry) {
+      seen.insert(entry)
+      tail.append(entry)
+    }
+    let warning =
+      "\(what) list at \(Hex.format(head)) is broken (\(describe(forward.stop))); "
+      + "recovered \(tail.count) more entr\(tail.count == 1 ? "y" : "ies") walking backwards"
+    return RecoveredList(entries: forward.entries + tail.reversed(), warning: warning)
+  }
+
+  static func describe(_ stop: ListWalkStop) -> String {
+    switch stop {
+    case .returnedToHead: return "complete"
+    case .cycle(let at): return "loops back to \(Hex.format(at))"
+    case .bound(let n): return "more than \(n) entries"
+    case .readFailed(let at, let error): return "link at \(Hex.format(at)) unreadable: \(error)"
+    }
+  }
+}
