@@ -1,0 +1,29 @@
+// Opens an image, discovers its kernel and loads the symbol profile: the common start of every
+// command that walks kernel structures.
+
+import AddressSpace
+import ArgumentParser
+import MemoryImage
+import Reports
+import Symbols
+import WindowsKernel
+
+/// An image with its kernel and profile ready.
+struct KernelSession {
+  let memory: any PhysicalMemory
+  let system: DiscoveredSystem
+  let kernel: Kernel
+  let context: ReportContext
+
+  init(image: ImageOptions, symbols: SymbolOptions) throws {
+    let (memory, system) = try image.discover()
+    guard let kernelImage = system.kernel else {
+      throw ValidationError(system.kernelError?.description ?? "kernel not found; give --kernel-base")
+    }
+    let profile = try ProfileResolution.load(identity: kernelImage.pdb, options: symbols)
+    self.memory = memory
+    self.system = system
+    self.kernel = Kernel(space: system.space, image: kernelImage, profile: profile)
+    self.context = ReportContext(memory: memory, system: system, symbolSource: profile.sourceDescription)
+  }
+}
