@@ -14,7 +14,7 @@ let package = Package(
       name: "CallScopeKit",
       targets: [
         "BinaryReading", "MemoryImage", "AddressSpace", "PortableExecutable", "Symbols", "WindowsKernel",
-        "Reports",
+        "Callbacks", "Reports",
       ]),
     .library(name: "ImageBuilder", targets: ["ImageBuilder"]),
   ],
@@ -33,15 +33,18 @@ let package = Package(
     .target(
       name: "WindowsKernel",
       dependencies: ["BinaryReading", "MemoryImage", "AddressSpace", "PortableExecutable", "Symbols"]),
-    .target(name: "Reports", dependencies: ["BinaryReading", "MemoryImage", "AddressSpace", "WindowsKernel"]),
+    .target(
+      name: "Callbacks", dependencies: ["BinaryReading", "MemoryImage", "AddressSpace", "Symbols", "WindowsKernel"]),
+    .target(
+      name: "Reports", dependencies: ["BinaryReading", "MemoryImage", "AddressSpace", "Symbols", "WindowsKernel", "Callbacks"]),
     // Test support: synthesises minimal Windows memory images, PE files and dumps (also the bundled demo).
     .target(name: "ImageBuilder", dependencies: ["BinaryReading"]),
     .executableTarget(
       name: "callscope",
       dependencies: [
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        "BinaryReading", "MemoryImage", "AddressSpace", "PortableExecutable", "Symbols", "WindowsKernel", "Reports",
-        "ImageBuilder",
+        "BinaryReading", "MemoryImage", "AddressSpace", "PortableExecutable", "Symbols", "WindowsKernel", "Callbacks",
+        "Reports", "ImageBuilder",
       ]),
     .target(name: "TestData", path: "Tests/TestData"),
     .testTarget(name: "BinaryReadingTests", dependencies: ["BinaryReading"]),
@@ -52,6 +55,9 @@ let package = Package(
     .testTarget(
       name: "WindowsKernelTests",
       dependencies: ["WindowsKernel", "AddressSpace", "MemoryImage", "Symbols", "ImageBuilder", "TestData"]),
+    .testTarget(
+      name: "CallbacksTests",
+      dependencies: ["Callbacks", "WindowsKernel", "AddressSpace", "MemoryImage", "Symbols", "ImageBuilder", "TestData"]),
     .testTarget(name: "ReportsTests", dependencies: ["Reports", "TestData"]),
     .testTarget(name: "ImageBuilderTests", dependencies: ["ImageBuilder", "MemoryImage", "TestData"]),
     .testTarget(name: "CallScopeCLITests", dependencies: ["TestData", "ImageBuilder"]),

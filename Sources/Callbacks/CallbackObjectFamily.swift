@@ -1,0 +1,97 @@
+// ExCreateCallback / ExRegisterCallback: CALLBACK_OBJECTs found in the `\Callback` object directory
+// and on ExpCallbackListHead (Windows 8.1+, which also reaches unnamed objects), merged by address;
+// one row per CALLBACK_REGISTRATION on each object's RegisteredCallbacks list.
+
+import BinaryReading
+import Symbols
+import WindowsKernel
+
+/// Callback objects and their registrations.
+public struct CallbackObjectFamily: CallbackFamily {
+  public var ids: [String] { ["callback-object"] }
+  public init() {}
+
+  /// CALLBACK_OBJECT.Signature, 'Call' read as a little-endian ULONG (ntos.h EX_CALLBACK_SIGNATURE).
+  public static let signature: UInt32 = 0x6c6c_6143
+
+  public func collect(_ c: CallbackContext) -> [FamilyResult] {
+    var result = FamilyResult(family: "callback-object")
+    var objects: [(address: UInt64, name: String?, provenance: Provenance)] = []
+    var seen: Set<UInt64> = []
+    var located: [String] = []
+    var reasons: [String] = []
+    // 1. The \Callback directory.
+    if let manager = c.objects, let directory = try? manager.lookup("\\Callback") {
+      let provenance = c.kernel.profile.symbol("ObpRootDirectoryObject")?.provenance ?? .pdb
+      let (entries, warnings) = manager.entries(ofDirectory: directory.address)
+      result.warnings += warnings
+      for object in entries where object.typeName == nil || object.typeName == "Callback" {
+        if seen.insert(object.address).inserted { objects.append((object.address, object.name, provenance)) }
+      }
+      located.append("\\Callback")
+    } else {
+      reasons.append("\\Callback directory not readable")
+    }
+    // 2. ExpCallbackListHead (CALLBACK_OBJECT.ExpCallbackList links every object, named or not).
+    if let head = try? c.head("ExpCallbackListHead") {
+      let link = c.layouts.callbackObject["ExpCallbackList"]
+      let list = c.list(head.address, what: "ExpCallbackListHead")
+      if let w = list.warning { result.warnings.append(w) }
+      for entry in list.entries {
+        let object = entry &- link
+        if seen.insert(object).inserted {
+          let name = (try? c.objects?.object(at: object))??.name
+          objects.append((object, name, head.provenance))
+        }
+      }
+      located.append("ExpCallbackListHead")
+    } else {
+      reasons.append("symbol ExpCallbackListHead is not in the kernel profile")
+    }
+    guard !located.isEmpty else {
+      return [FamilyResult(family: "callback-object", notLocated: reasons.joined(separator: "; "))]
+    }
+    for object in objects {
+      read(c, object: object.address, name: object.name, provenance: object.provenance, into: &result)
+    }
+    return [result]
+  }
+
+  private func read(
+    _ c: CallbackContext, object: UInt64, name: String?, provenance: Provenance, into result: inout FamilyResult
+  ) {
+    let o = c.layouts.callbackObject
+    let r = c.layouts.callbackRegistration
+    guard let signature = try? c.kernel.readUnsigned(object &+ o["Signature"], width: 4) else {
+      result.warnings.append("callback object at \(Hex.format(object)) unreadable")
+      return
+    }
+    if signature != UInt64(Self.signature) {
+      result.warnings.append("callback object at \(Hex.format(object)): signature \(Hex.format(signature)), expected 'Call'")
+    }
+    let allowMultiple = ((try? c.kernel.readUnsigned(object &+ o["AllowMultipleCallbacks"], width: 1)) ?? 0) != 0
+    let path = name.map { "\\Callback\\" + $0 }
+    let head = object &+ o["RegisteredCallbacks"]
+    let list = c.list(head, what: "callback object \(path ?? Hex.format(object))")
+    if let w = list.warning { result.warnings.append(w) }
+    for (position, entry) in list.entries.enumerated() {
+      let registration = entry &- r["Link"]  // first member
+      guard let routine = c.pointer(registration &+ r["CallbackFunction"]) else {
+        result.warnings.append("registration at \(Hex.format(registration)) unreadable")
+        continue
+      }
+      guard routine != 0 else { continue }
+      let context = c.pointer(registration &+ r["CallbackContext"]) ?? 0
+      let busy = (try? c.kernel.readUnsigned(registration &+ r["Busy"], width: 4)) ?? 0
+      result.entries.append(
+        CallbackEntry(
+          family: "callback-object", head: head, headSymbol: path ?? "CALLBACK_OBJECT", index: position, routine: routine,
+          object: registration,
+          details: [
+            ("object", path.map(DetailValue.string) ?? .null), ("callbackObject", .address(object)),
+            ("allowMultipleCallbacks", .bool(allowMultiple)), ("context", .address(context)), ("busy", .int(Int64(busy))),
+          ],
+          provenance: provenance))
+    }
+  }
+}

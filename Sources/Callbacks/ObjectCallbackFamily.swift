@@ -1,0 +1,90 @@
+// ObRegisterCallbacks: OB_CALLBACK_ENTRY records on OBJECT_TYPE.CallbackList of the Process, Thread
+// and Desktop types; each entry gives a `pre` and a `post` row. The kernel calls them only when the
+// type's TypeInfo.SupportsObjectCallbacks bit is set (public PDB: _OBJECT_TYPE_INITIALIZER).
+
+import BinaryReading
+import Symbols
+import WindowsKernel
+
+/// Object callbacks of one object type.
+public struct ObjectCallbackFamily: CallbackFamily {
+  public let id: String
+  /// Kernel variable holding the type object pointer.
+  public let typeVariable: String
+  public var ids: [String] { [id] }
+
+  public static let all: [ObjectCallbackFamily] = [
+    ObjectCallbackFamily(id: "object-process", typeVariable: "PsProcessType"),
+    ObjectCallbackFamily(id: "object-thread", typeVariable: "PsThreadType"),
+    ObjectCallbackFamily(id: "object-desktop", typeVariable: "ExDesktopObjectType"),
+  ]
+
+  /// Operations bits (OB_OPERATION_HANDLE_CREATE 1, OB_OPERATION_HANDLE_DUPLICATE 2; wdm.h).
+  static func operationNames(_ ops: UInt64) -> String {
+    var names: [String] = []
+    if ops & 1 != 0 { names.append("create") }
+    if ops & 2 != 0 { names.append("duplicate") }
+    return names.isEmpty ? "none" : names.joined(separator: "|")
+  }
+
+  public func collect(_ c: CallbackContext) -> [FamilyResult] {
+    let variable: (address: UInt64, provenance: Provenance)
+    let listOffset: UInt64
+    do {
+      variable = try c.head(typeVariable)
+      listOffset = try c.kernel.offset("_OBJECT_TYPE", "CallbackList")
+    } catch { return [FamilyResult(family: id, notLocated: error.description)] }
+    var result = FamilyResult(family: id)
+    guard let type = c.pointer(variable.address), type != 0 else {
+      return [FamilyResult(family: id, warnings: ["\(typeVariable) at \(Hex.format(variable.address)) is unreadable or null"])]
+    }
+    let supported = supportsCallbacks(c, type: type)
+    let head = type &+ listOffset
+    let entryLayout = c.layouts.objectCallbackEntry
+    let registration = c.layouts.objectRegistration
+    let list = c.list(head, what: "\(typeVariable)->CallbackList")
+    if let w = list.warning { result.warnings.append(w) }
+    if supported == false, !list.entries.isEmpty {
+      result.warnings.append("\(typeVariable): TypeInfo.SupportsObjectCallbacks is clear; the kernel skips these callbacks")
+    }
+    for (position, link) in list.entries.enumerated() {
+      let entry = link &- entryLayout["CallbackList"]  // first member
+      do {
+        let operations = try c.kernel.readUnsigned(entry &+ entryLayout["Operations"], width: 4)
+        let enabled = try c.kernel.readUnsigned(entry &+ entryLayout["Enabled"], width: 4) & 0xff
+        let reg = c.pointer(entry &+ entryLayout["Registration"]) ?? 0
+        let altitude = reg == 0 ? nil : try? c.kernel.readUnicodeString(reg &+ registration["Altitude"])
+        let pre = c.pointer(entry &+ entryLayout["PreOperation"]) ?? 0
+        let post = c.pointer(entry &+ entryLayout["PostOperation"]) ?? 0
+        var flags: [String] = []
+        if enabled == 0 { flags.append("disabled") }
+        if supported == false { flags.append("callbacks-unsupported") }
+        for (kind, routine) in [("pre", pre), ("post", post)] where routine != 0 {
+          result.entries.append(
+            CallbackEntry(
+              family: id, head: head, headSymbol: typeVariable, index: position, routine: routine, object: entry,
+              details: [
+                ("routineKind", .string(kind)), ("operations", .int(Int64(operations))),
+                ("operationNames", .string(Self.operationNames(operations))), ("enabled", .bool(enabled != 0)),
+                ("altitude", altitude.map(DetailValue.string) ?? .null), ("registration", .address(reg)),
+                ("objectType", .address(type)),
+              ],
+              flags: flags, provenance: variable.provenance))
+        }
+      } catch {
+        result.warnings.append("\(id) entry at \(Hex.format(entry)): \(error)")
+      }
+    }
+    return [result]
+  }
+
+  /// The SupportsObjectCallbacks bit of the type's initializer; nil when the profile lacks it.
+  private func supportsCallbacks(_ c: CallbackContext, type: UInt64) -> Bool? {
+    guard let typeInfo = try? c.kernel.offset("_OBJECT_TYPE", "TypeInfo"),
+      let bit = c.kernel.profile.field("_OBJECT_TYPE_INITIALIZER", "SupportsObjectCallbacks"),
+      let position = bit.bitPosition, position >= 0, position < 32
+    else { return nil }
+    guard let word = try? c.kernel.readUnsigned(type &+ typeInfo &+ UInt64(bit.offset), width: 4) else { return nil }
+    return (word >> UInt64(position)) & 1 == 1
+  }
+}
