@@ -1,0 +1,166 @@
+// `callscope callbacks`: one row per routine with its owner (DESIGN.md "A callback row"), families
+// that could not be located, and warnings; the table groups rows by family with counts.
+
+import BinaryReading
+import Callbacks
+import WindowsKernel
+
+/// A callback row: the entry plus its owner and the verdict flags.
+public struct CallbackRow: Sendable {
+  public var entry: CallbackEntry
+  public var owner: Owner?
+  public var flags: [String]
+
+  public init(entry: CallbackEntry, owner: Owner?, flags: [String]) {
+    self.entry = entry
+    self.owner = owner
+    self.flags = flags
+  }
+}
+
+/// The callbacks report.
+public struct CallbacksReport: Sendable {
+  public var context: ReportContext
+  public var rows: [CallbackRow]
+  /// Families selected but not located, with the reason.
+  public var notLocated: [(family: String, reason: String)]
+  /// Family ids that were read (selected and located), for counts of zero.
+  public var familiesRead: [String]
+  public var warnings: [String]
+
+  /// Joins entries with their owners; `outside-modules` is set on routines in no module.
+  public init(context: ReportContext, results: [FamilyResult], resolver: OwnerResolver) {
+    self.context = context
+    var rows: [CallbackRow] = []
+    var notLocated: [(String, String)] = []
+    var read: [String] = []
+    var warnings: [String] = []
+    for result in results {
+      if let reason = result.notLocated {
+        notLocated.append((result.family, reason))
+        continue
+      }
+      read.append(result.family)
+      warnings += result.warnings.map { "\(result.family): \($0)" }
+      for entry in result.entries {
+        let owner = resolver.owner(of: entry.routine)
+        var flags = entry.flags
+        if owner == nil { flags.append("outside-modules") }
+        rows.append(CallbackRow(entry: entry, owner: owner, flags: flags))
+      }
+    }
+    self.rows = rows
+    self.notLocated = notLocated
+    self.familiesRead = read
+    self.warnings = warnings
+  }
+
+  static func json(_ value: DetailValue) -> JSONValue {
+    switch value {
+    case .string(let s): return .string(s)
+    case .int(let i): return .int(i)
+    case .address(let a): return .address(a)
+    case .bool(let b): return .bool(b)
+    case .null: return .null
+    }
+  }
+
+  /// A row as the stable JSON object of DESIGN.md.
+  public static func rowJSON(_ row: CallbackRow) -> JSONValue {
+    let e = row.entry
+    var details = e.details.map { ($0.0, json($0.1)) }
+    if let object = e.object { details.append(("object_address", .address(object))) }
+    return .object([
+      ("family", .string(e.family)),
+      ("head", .address(e.head)),
+      ("headSymbol", .string(e.headSymbol)),
+      ("index", e.index.map { .int(Int64($0)) } ?? .null),
+      ("raw", e.rawValue.map { .address($0) } ?? .null),
+      ("routine", .address(e.routine)),
+      ("module", .string(row.owner?.module.name)),
+      ("moduleBase", row.owner.map { .address($0.module.base) } ?? .null),
+      ("offset", row.owner.map { .address($0.offset) } ?? .null),
+      ("symbol", .string(row.owner.map { $0.symbol ?? $0.moduleOffsetText })),
+      ("details", .object(details)),
+      ("flags", .array(row.flags.map { .string($0) })),
+      ("provenance", .string(e.provenance.rawValue)),
+    ])
+  }
+
+  /// Renders in a format.
+  public func rendered(_ format: OutputFormat) -> String {
+    switch format {
+    case .json:
+      var members = context.header
+      members.append(("callbacks", .array(rows.map(Self.rowJSON))))
+      members.append(
+        ("notLocated", .array(notLocated.map { .object([("family", .string($0.family)), ("reason", .string($0.reason))]) })))
+      members.append(("warnings", .array(warnings.map { .string($0) })))
+      return JSONValue.object(members).serialized() + "\n"
+    case .jsonl:
+      return rows.map { Self.rowJSON($0).serialized(pretty: false) + "\n" }.joined()
+    case .csv:
+      let header = ["family", "head", "headSymbol", "index", "routine", "module", "offset", "symbol", "flags", "provenance", "details"]
+      let lines = rows.map { row -> String in
+        let e = row.entry
+        return CSV.line([
+          e.family, Hex.format(e.head), e.headSymbol, e.index.map(String.init) ?? "", Hex.format(e.routine),
+          row.owner?.module.name ?? "", row.owner.map { Hex.format($0.offset) } ?? "",
+          row.owner.map { $0.symbol ?? $0.moduleOffsetText } ?? "", row.flags.joined(separator: "|"), e.provenance.rawValue,
+          e.details.map { "\($0.0)=\(Self.text($0.1))" }.joined(separator: "; "),
+        ])
+      }
+      return ([CSV.line(header)] + lines).joined(separator: "\n") + "\n"
+    case .table, .html:
+      return table
+    }
+  }
+
+  static func text(_ value: DetailValue) -> String {
+    switch value {
+    case .string(let s): return s
+    case .int(let i): return String(i)
+    case .address(let a): return Hex.format(a)
+    case .bool(let b): return b ? "yes" : "no"
+    case .null: return "-"
+    }
+  }
+
+  /// Details worth a table column: the family's most telling ones, short.
+  static func summary(_ e: CallbackEntry) -> String {
+    let keys = [
+      "flavour", "component", "reasonName", "altitude", "routineKind", "operationNames", "driverName", "guid", "object",
+      "eventCategory", "classGuidName", "name", "componentName", "hostId",
+    ]
+    return e.details.filter { keys.contains($0.0) && $0.1 != .null }.map { "\($0.0)=\(text($0.1))" }
+      .joined(separator: " ")
+  }
+
+  var table: String {
+    var text = ""
+    var byFamily: [String: [CallbackRow]] = [:]
+    for row in rows { byFamily[row.entry.family, default: []].append(row) }
+    for family in familiesRead where (byFamily[family]?.isEmpty ?? true) == false {
+      let familyRows = byFamily[family] ?? []
+      text += "\(family) (\(familyRows.count))\n"
+      let t = TextTable(
+        headers: ["index", "routine", "owner", "flags", "details"],
+        rows: familyRows.map { row in
+          [
+            row.entry.index.map(String.init) ?? "-", Hex.format(row.entry.routine),
+            row.owner.map { $0.symbol ?? $0.moduleOffsetText } ?? "(no module)", row.flags.joined(separator: ","),
+            Self.summary(row.entry),
+          ]
+        })
+      text += t.rendered().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n\n"
+    }
+    let empty = familiesRead.filter { byFamily[$0]?.isEmpty ?? true }
+    if !empty.isEmpty { text += "no entries: \(empty.joined(separator: ", "))\n" }
+    for (family, reason) in notLocated { text += "not located: \(family): \(reason)\n" }
+    text += "\(rows.count) callbacks in \(byFamily.count) families"
+    let flagged = rows.filter { !$0.flags.isEmpty }.count
+    text += flagged > 0 ? ", \(flagged) flagged\n" : "\n"
+    for w in warnings { text += "warning: \(w)\n" }
+    return text
+  }
+}

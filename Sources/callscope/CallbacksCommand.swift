@@ -1,0 +1,47 @@
+// `callscope callbacks IMAGE`: every kernel callback family, with owners (the main job).
+
+import ArgumentParser
+import Callbacks
+import Reports
+import WindowsKernel
+
+struct CallbacksCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "callbacks",
+    abstract: "List every kernel callback (notify routines, registry, object, bugcheck, I/O, power, PnP, …) with owners.")
+
+  @OptionGroup var imageOptions: ImageOptions
+  @OptionGroup var symbolOptions: SymbolOptions
+  @OptionGroup var outputOptions: OutputOptions
+
+  @Option(help: "Comma-separated family ids to read (default: all). `--family list` prints them.")
+  var family: String?
+
+  @Flag(name: .customLong("fail-on-findings"), help: "Exit with status 1 when a row is flagged.")
+  var failOnFindings = false
+
+  func validate() throws {
+    if let family, family != "list" {
+      let unknown = Set(family.split(separator: ",").map(String.init)).subtracting(CallbackScanner.familyIDs)
+      guard unknown.isEmpty else {
+        throw ValidationError("unknown famil\(unknown.count == 1 ? "y" : "ies"): \(unknown.sorted().joined(separator: ", "))")
+      }
+    }
+  }
+
+  func run() throws {
+    if family == "list" {
+      Terminal.standardOutput.write(CallbackScanner.familyIDs.joined(separator: "\n") + "\n")
+      return
+    }
+    let session = try KernelSession(image: imageOptions, symbols: symbolOptions)
+    let (modules, _) = (try? ModuleList.read(session.kernel)) ?? ([], [])
+    let build = Int(session.context.build?.split(separator: ".").dropFirst(2).first ?? "") ?? 0
+    let context = CallbackContext(kernel: session.kernel, build: build)
+    let selection = family.map { Set($0.split(separator: ",").map(String.init)) }
+    let results = CallbackScanner.scan(context, selection: selection)
+    let report = CallbacksReport(context: session.context, results: results, resolver: OwnerResolver(modules: modules))
+    try outputOptions.emit(report.rendered(outputOptions.format))
+    if failOnFindings, report.rows.contains(where: { !$0.flags.isEmpty }) { throw FindingsExit() }
+  }
+}
