@@ -1,0 +1,122 @@
+// Reads PEB.KernelCallbackTable of every process, finds user32 in each (PEB.Ldr, VAD tree when
+// the loader page is absent), derives the expected table and flags hijacks.
+
+import AddressSpace
+import BinaryReading
+import WindowsKernel
+
+/// Checks KernelCallbackTables across processes.
+public enum KernelCallbackTableScanner {
+  /// Upper bound on slots read from a table (user32's apfnDispatch has about 110–130).
+  public static let maxSlots = 256
+
+  /// Per-process facts gathered before the expectation is known.
+  public struct Gathered: Sendable {
+    public var process: WindowsKernel.Process
+    public var table: UInt64
+    public var wow64: Bool
+    public var modules: [UserModule]
+    public var vads: [Vad]
+    public var warnings: [String]
+    public var user32: UserModule? { modules.first { $0.name.lowercased() == "user32.dll" } }
+  }
+
+  /// Reads the table pointer, modules and VADs of each process (no verdicts yet).
+  public static func gather(_ kernel: Kernel, processes: [WindowsKernel.Process]) -> [Gathered] {
+    let kctOffset = try? kernel.offset("_PEB", "KernelCallbackTable")
+    return processes.map { process in
+      var warnings: [String] = []
+      var table: UInt64 = 0
+      let space = ProcessList.addressSpace(of: process, kernel: kernel)
+      if process.peb != 0, let kctOffset {
+        do { table = try space.readPointer(process.peb &+ kctOffset) } catch {
+          warnings.append("PEB.KernelCallbackTable unreadable: \(error)")
+        }
+      }
+      var modules: [UserModule] = []
+      if process.peb != 0 {
+        do {
+          let (m, w) = try ProcessModules.native(process, kernel: kernel)
+          modules = m
+          warnings += w
+        } catch { warnings.append("PEB.Ldr: \(error)") }
+      }
+      let (vads, vadWarnings) = (try? VadTree.read(process, kernel: kernel)) ?? ([], [])
+      warnings += vadWarnings
+      if modules.first(where: { $0.name.lowercased() == "user32.dll" }) == nil {
+        // Loader list absent or paged out: take user32 from its image-backed VAD.
+        if let vad = vads.first(where: { ($0.fileName ?? "").lowercased().hasSuffix("\\user32.dll") }) {
+          modules.append(UserModule(name: "user32.dll", path: vad.fileName ?? "", base: vad.start, size: vad.end - vad.start + 1, source: "vad"))
+        }
+      }
+      return Gathered(process: process, table: table, wow64: false, modules: modules, vads: vads, warnings: warnings)
+    }
+  }
+
+  /// The expectation without user32's PDB: the table value most GUI processes share that lies
+  /// inside user32; its slots are read from a process that maps it.
+  public static func majority(_ gathered: [Gathered], kernel: Kernel) -> ExpectedCallbackTable? {
+    var votes: [UInt64: Int] = [:]
+    for g in gathered where g.table != 0 {
+      if let u = g.user32, u.contains(g.table) { votes[g.table, default: 0] += 1 }
+    }
+    guard let (address, _) = votes.max(by: { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }),
+      let host = gathered.first(where: { $0.table == address && $0.user32 != nil }), let user32 = host.user32
+    else { return nil }
+    let slots = readSlots(address, process: host.process, kernel: kernel, within: user32)
+    return ExpectedCallbackTable(address: address, slots: slots, names: [:], source: "majority")
+  }
+
+  /// Reads the slots of the table at `address` while they point into `module` (the real table
+  /// ends where user32's data that follows it begins).
+  public static func readSlots(_ address: UInt64, process: WindowsKernel.Process, kernel: Kernel, within module: UserModule)
+    -> [UInt64]
+  {
+    let space = ProcessList.addressSpace(of: process, kernel: kernel)
+    var slots: [UInt64] = []
+    for i in 0..<maxSlots {
+      guard let value = try? space.readPointer(address &+ UInt64(i) &* UInt64(kernel.pointerSize)), module.contains(value)
+      else { break }
+      slots.append(value)
+    }
+    return slots
+  }
+
+  /// Verdicts for each process with a table.
+  public static func check(_ gathered: [Gathered], expected: ExpectedCallbackTable?, kernel: Kernel) -> [ProcessCallbackTable] {
+    gathered.compactMap { g -> ProcessCallbackTable? in
+      guard g.table != 0 else { return nil }
+      var flags: [String] = []
+      let space = ProcessList.addressSpace(of: g.process, kernel: kernel)
+      if let u = g.user32, !u.contains(g.table) { flags.append("table-outside-user32") }
+      if let expected, expected.address != g.table { flags.append("table-differs") }
+      if let vad = g.vads.first(where: { $0.contains(g.table) }), vad.privateMemory, vad.isWritableExecutable {
+        flags.append("table-in-writable-executable-memory")
+      }
+      let count = expected?.slots.count ?? (g.user32.map { readSlots(g.table, process: g.process, kernel: kernel, within: $0).count } ?? 0)
+      var slots: [CallbackTableSlot] = []
+      var warnings = g.warnings
+      for index in 0..<count {
+        guard let routine = try? space.readPointer(g.table &+ UInt64(index) &* UInt64(kernel.pointerSize)) else {
+          warnings.append("slot \(index) at \(Hex.format(g.table &+ UInt64(index) &* UInt64(kernel.pointerSize))) unreadable")
+          break
+        }
+        var slotFlags: [String] = []
+        let owner = g.modules.first { $0.contains(routine) }
+        let ownerName = owner?.name.lowercased()
+        if ownerName != "user32.dll" && ownerName != "win32u.dll" { slotFlags.append("slot-outside-module") }
+        if let expected, index < expected.slots.count, expected.slots[index] != routine { slotFlags.append("slot-differs") }
+        if let vad = g.vads.first(where: { $0.contains(routine) }), vad.privateMemory {
+          slotFlags.append(vad.isWritableExecutable ? "slot-in-private-rwx" : "slot-in-private-memory")
+        }
+        slots.append(
+          CallbackTableSlot(
+            index: index, routine: routine, name: expected?.names[index],
+            module: owner.map { "\($0.name)+\(Hex.format(routine - $0.base))" }, flags: slotFlags))
+      }
+      return ProcessCallbackTable(
+        process: g.process, table: g.table, wow64: g.wow64, user32: g.user32, expected: expected?.address, slots: slots,
+        flags: flags, warnings: warnings)
+    }
+  }
+}
