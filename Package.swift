@@ -14,7 +14,7 @@ let package = Package(
       name: "CallScopeKit",
       targets: [
         "BinaryReading", "MemoryImage", "AddressSpace", "PortableExecutable", "Symbols", "WindowsKernel",
-        "Callbacks", "Reports",
+        "Callbacks", "Analysis", "Reports",
       ]),
     .library(name: "ImageBuilder", targets: ["ImageBuilder"]),
   ],
@@ -35,8 +35,10 @@ let package = Package(
       dependencies: ["BinaryReading", "MemoryImage", "AddressSpace", "PortableExecutable", "Symbols"]),
     .target(
       name: "Callbacks", dependencies: ["BinaryReading", "MemoryImage", "AddressSpace", "Symbols", "WindowsKernel"]),
+    .target(name: "Analysis", dependencies: ["BinaryReading", "AddressSpace", "WindowsKernel", "Callbacks"]),
     .target(
-      name: "Reports", dependencies: ["BinaryReading", "MemoryImage", "AddressSpace", "Symbols", "WindowsKernel", "Callbacks"]),
+      name: "Reports",
+      dependencies: ["BinaryReading", "MemoryImage", "AddressSpace", "Symbols", "WindowsKernel", "Callbacks", "Analysis"]),
     // Test support: synthesises minimal Windows memory images, PE files and dumps (also the bundled demo).
     .target(name: "ImageBuilder", dependencies: ["BinaryReading"]),
     .executableTarget(
@@ -44,7 +46,7 @@ let package = Package(
       dependencies: [
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         "BinaryReading", "MemoryImage", "AddressSpace", "PortableExecutable", "Symbols", "WindowsKernel", "Callbacks",
-        "Reports", "ImageBuilder",
+        "Analysis", "Reports", "ImageBuilder",
       ]),
     .target(name: "TestData", path: "Tests/TestData"),
     .testTarget(name: "BinaryReadingTests", dependencies: ["BinaryReading"]),
@@ -58,6 +60,7 @@ let package = Package(
     .testTarget(
       name: "CallbacksTests",
       dependencies: ["Callbacks", "WindowsKernel", "AddressSpace", "MemoryImage", "Symbols", "ImageBuilder", "TestData"]),
+    .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Callbacks", "WindowsKernel", "TestData"]),
     .testTarget(name: "ReportsTests", dependencies: ["Reports", "TestData"]),
     .testTarget(name: "ImageBuilderTests", dependencies: ["ImageBuilder", "MemoryImage", "TestData"]),
     .testTarget(name: "CallScopeCLITests", dependencies: ["TestData", "ImageBuilder"]),

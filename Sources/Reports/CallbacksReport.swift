@@ -1,22 +1,10 @@
 // `callscope callbacks`: one row per routine with its owner (DESIGN.md "A callback row"), families
 // that could not be located, and warnings; the table groups rows by family with counts.
 
+import Analysis
 import BinaryReading
 import Callbacks
 import WindowsKernel
-
-/// A callback row: the entry plus its owner and the verdict flags.
-public struct CallbackRow: Sendable {
-  public var entry: CallbackEntry
-  public var owner: Owner?
-  public var flags: [String]
-
-  public init(entry: CallbackEntry, owner: Owner?, flags: [String]) {
-    self.entry = entry
-    self.owner = owner
-    self.flags = flags
-  }
-}
 
 /// The callbacks report.
 public struct CallbacksReport: Sendable {
@@ -27,32 +15,17 @@ public struct CallbacksReport: Sendable {
   /// Family ids that were read (selected and located), for counts of zero.
   public var familiesRead: [String]
   public var warnings: [String]
+  /// Findings about whole families (counters, broken lists).
+  public var familyFindings: [FamilyFinding]
 
-  /// Joins entries with their owners; `outside-modules` is set on routines in no module.
-  public init(context: ReportContext, results: [FamilyResult], resolver: OwnerResolver) {
+  /// The report of analysed results.
+  public init(context: ReportContext, results: [FamilyResult], verdicts: CallbackVerdicts) {
     self.context = context
-    var rows: [CallbackRow] = []
-    var notLocated: [(String, String)] = []
-    var read: [String] = []
-    var warnings: [String] = []
-    for result in results {
-      if let reason = result.notLocated {
-        notLocated.append((result.family, reason))
-        continue
-      }
-      read.append(result.family)
-      warnings += result.warnings.map { "\(result.family): \($0)" }
-      for entry in result.entries {
-        let owner = resolver.owner(of: entry.routine)
-        var flags = entry.flags
-        if owner == nil { flags.append("outside-modules") }
-        rows.append(CallbackRow(entry: entry, owner: owner, flags: flags))
-      }
-    }
-    self.rows = rows
-    self.notLocated = notLocated
-    self.familiesRead = read
-    self.warnings = warnings
+    self.rows = verdicts.rows
+    self.familyFindings = verdicts.familyFindings
+    self.notLocated = results.compactMap { r in r.notLocated.map { (r.family, $0) } }
+    self.familiesRead = results.filter { $0.notLocated == nil }.map(\.family)
+    self.warnings = results.flatMap { r in r.warnings.map { "\(r.family): \($0)" } }
   }
 
   static func json(_ value: DetailValue) -> JSONValue {
@@ -69,7 +42,11 @@ public struct CallbacksReport: Sendable {
   public static func rowJSON(_ row: CallbackRow) -> JSONValue {
     let e = row.entry
     var details = e.details.map { ($0.0, json($0.1)) }
-    if let object = e.object { details.append(("object_address", .address(object))) }
+    if let object = e.object { details.append(("objectAddress", .address(object))) }
+    if row.flags.contains(Rule.patchedPrologue.rawValue), let bytes = row.prologue, let m = PrologueCheck.match(bytes) {
+      details.append(("prologue", .string(m.bytes.map { String(format2: $0) }.joined(separator: " "))))
+      details.append(("prologuePattern", .string(m.pattern)))
+    }
     return .object([
       ("family", .string(e.family)),
       ("head", .address(e.head)),
@@ -95,6 +72,11 @@ public struct CallbacksReport: Sendable {
       members.append(("callbacks", .array(rows.map(Self.rowJSON))))
       members.append(
         ("notLocated", .array(notLocated.map { .object([("family", .string($0.family)), ("reason", .string($0.reason))]) })))
+      members.append(
+        ("familyFindings",
+          .array(familyFindings.map {
+            .object([("family", .string($0.family)), ("flag", .string($0.rule.rawValue)), ("detail", .string($0.detail))])
+          })))
       members.append(("warnings", .array(warnings.map { .string($0) })))
       return JSONValue.object(members).serialized() + "\n"
     case .jsonl:
@@ -157,10 +139,26 @@ public struct CallbacksReport: Sendable {
     let empty = familiesRead.filter { byFamily[$0]?.isEmpty ?? true }
     if !empty.isEmpty { text += "no entries: \(empty.joined(separator: ", "))\n" }
     for (family, reason) in notLocated { text += "not located: \(family): \(reason)\n" }
+    for f in familyFindings { text += "FINDING \(f.family): \(f.rule.rawValue): \(f.detail)\n" }
+    let used = Set(rows.flatMap(\.flags))
+    for rule in Rule.allCases where used.contains(rule.rawValue) { text += "  \(rule.rawValue): \(rule.explanation)\n" }
     text += "\(rows.count) callbacks in \(byFamily.count) families"
     let flagged = rows.filter { !$0.flags.isEmpty }.count
     text += flagged > 0 ? ", \(flagged) flagged\n" : "\n"
     for w in warnings { text += "warning: \(w)\n" }
     return text
   }
+}
+
+extension String {
+  /// Two lowercase hex digits.
+  init(format2 byte: UInt8) {
+    let s = String(byte, radix: 16)
+    self = s.count == 1 ? "0" + s : s
+  }
+}
+
+extension CallbacksReport {
+  /// Whether any row or family is flagged.
+  public var hasFindings: Bool { rows.contains { !$0.flags.isEmpty } || !familyFindings.isEmpty }
 }

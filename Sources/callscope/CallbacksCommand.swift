@@ -1,5 +1,6 @@
 // `callscope callbacks IMAGE`: every kernel callback family, with owners (the main job).
 
+import Analysis
 import ArgumentParser
 import Callbacks
 import Reports
@@ -36,12 +37,17 @@ struct CallbacksCommand: ParsableCommand {
     }
     let session = try KernelSession(image: imageOptions, symbols: symbolOptions)
     let (modules, _) = (try? ModuleList.read(session.kernel)) ?? ([], [])
+    var hidden: [LoadedModule] = []
+    if let manager = try? ObjectManager(kernel: session.kernel) {
+      hidden = DriverObjectModules.modules(DriverObjectModules.read(manager).drivers, excluding: modules)
+    }
     let build = Int(session.context.build?.split(separator: ".").dropFirst(2).first ?? "") ?? 0
     let context = CallbackContext(kernel: session.kernel, build: build)
     let selection = family.map { Set($0.split(separator: ",").map(String.init)) }
     let results = CallbackScanner.scan(context, selection: selection)
-    let report = CallbacksReport(context: session.context, results: results, resolver: OwnerResolver(modules: modules))
+    let verdicts = CallbackVerdicts(results: results, kernel: session.kernel, modules: modules, hidden: hidden)
+    let report = CallbacksReport(context: session.context, results: results, verdicts: verdicts)
     try outputOptions.emit(report.rendered(outputOptions.format))
-    if failOnFindings, report.rows.contains(where: { !$0.flags.isEmpty }) { throw FindingsExit() }
+    if failOnFindings, report.hasFindings { throw FindingsExit() }
   }
 }

@@ -1,0 +1,78 @@
+// Applies the rules to collected callbacks: owner resolution (listed modules, then driver objects
+// and carved loader entries), patched prologues, counters versus slots, broken lists.
+
+import AddressSpace
+import BinaryReading
+import Callbacks
+import WindowsKernel
+
+/// A callback with its owner and flags.
+public struct CallbackRow: Sendable {
+  public var entry: CallbackEntry
+  public var owner: Owner?
+  public var flags: [String]
+  /// First bytes of the routine (for patched-prologue evidence), when readable.
+  public var prologue: [UInt8]?
+
+  public init(entry: CallbackEntry, owner: Owner?, flags: [String], prologue: [UInt8]? = nil) {
+    self.entry = entry
+    self.owner = owner
+    self.flags = flags
+    self.prologue = prologue
+  }
+}
+
+/// The analysed callbacks of one image.
+public struct CallbackVerdicts: Sendable {
+  public var rows: [CallbackRow]
+  public var familyFindings: [FamilyFinding]
+
+  /// Counters the kernel keeps beside its notify arrays (name → families they count).
+  static let counters: [(family: String, symbols: [String])] = [
+    ("process-notify", ["PspCreateProcessNotifyRoutineCount", "PspCreateProcessNotifyRoutineExCount"]),
+    ("thread-notify", ["PspCreateThreadNotifyRoutineCount", "PspCreateThreadNotifyRoutineNonSystemCount"]),
+    ("image-notify", ["PspLoadImageNotifyRoutineCount"]),
+  ]
+
+  /// Analyses `results`. `modules` are PsLoadedModuleList's; `hidden` are driver-object and carved
+  /// images that the list lacks.
+  public init(results: [FamilyResult], kernel: Kernel, modules: [LoadedModule], hidden: [LoadedModule]) {
+    let resolver = OwnerResolver(modules: modules + hidden)
+    var rows: [CallbackRow] = []
+    var findings: [FamilyFinding] = []
+    for result in results where result.notLocated == nil {
+      for entry in result.entries {
+        var flags = entry.flags
+        let owner = resolver.owner(of: entry.routine)
+        if owner == nil { flags.append(Rule.outsideModules.rawValue) }
+        if let owner, owner.module.origin != .loadedModuleList { flags.append(Rule.unlinkedModule.rawValue) }
+        let prologue = try? kernel.read(entry.routine, count: 16)
+        if let prologue, PrologueCheck.match(prologue) != nil { flags.append(Rule.patchedPrologue.rawValue) }
+        rows.append(CallbackRow(entry: entry, owner: owner, flags: flags, prologue: prologue))
+      }
+      for warning in result.warnings where warning.contains("is broken") || warning.contains("loops") {
+        findings.append(FamilyFinding(family: result.family, rule: .listCorrupt, detail: warning))
+      }
+    }
+    for (family, symbols) in Self.counters {
+      guard results.contains(where: { $0.family == family && $0.notLocated == nil }) else { continue }
+      var total: UInt64 = 0
+      var known = false
+      for symbol in symbols {
+        if let address = try? kernel.address(of: symbol), let value = try? kernel.readUnsigned(address, width: 4) {
+          total &+= value
+          known = true
+        }
+      }
+      let present = rows.filter { $0.entry.family == family }.count
+      if known, total != UInt64(present) {
+        findings.append(
+          FamilyFinding(
+            family: family, rule: .countMismatch,
+            detail: "\(symbols.joined(separator: " + ")) = \(total), but \(present) slot(s) hold a routine"))
+      }
+    }
+    self.rows = rows
+    self.familyFindings = findings
+  }
+}
