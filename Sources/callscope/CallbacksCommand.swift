@@ -18,6 +18,9 @@ struct CallbacksCommand: ParsableCommand {
   @Option(help: "Comma-separated family ids to read (default: all). `--family list` prints them.")
   var family: String?
 
+  @Flag(help: "Also carve callback blocks from pool (one pass over memory) and report orphaned ones.")
+  var carve = false
+
   @Flag(name: .customLong("fail-on-findings"), help: "Exit with status 1 when a row is flagged.")
   var failOnFindings = false
 
@@ -44,8 +47,20 @@ struct CallbacksCommand: ParsableCommand {
     let build = Int(session.context.build?.split(separator: ".").dropFirst(2).first ?? "") ?? 0
     let context = CallbackContext(kernel: session.kernel, build: build)
     let selection = family.map { Set($0.split(separator: ",").map(String.init)) }
-    let results = CallbackScanner.scan(context, selection: selection)
-    let verdicts = CallbackVerdicts(results: results, kernel: session.kernel, modules: modules, hidden: hidden)
+    var results = CallbackScanner.scan(context, selection: selection)
+    var carvedModules: [LoadedModule] = []
+    if carve {
+      let tags = Set(CallbackCarver.tags.keys).union([ModuleCarver.tag])
+      let hits = PoolScanner.scan(
+        session.memory, tags: tags, pointerSize: session.kernel.pointerSize, progress: Progress.bar(label: "carving"))
+      let outcome = CallbackCarver.carve(context, hits: hits, results: results)
+      var carved = FamilyResult(family: "carved", entries: outcome.orphaned)
+      carved.warnings.append("\(outcome.scanned) callback blocks carved: \(outcome.linkedCount) linked, \(outcome.orphaned.count) orphaned")
+      results.append(carved)
+      carvedModules = ModuleCarver.carve(session.kernel, hits: hits, excluding: Set((modules + hidden).map(\.base)))
+    }
+    let verdicts = CallbackVerdicts(
+      results: results, kernel: session.kernel, modules: modules, hidden: hidden + carvedModules)
     let report = CallbacksReport(context: session.context, results: results, verdicts: verdicts)
     try outputOptions.emit(report.rendered(outputOptions.format))
     if failOnFindings, report.hasFindings { throw FindingsExit() }
