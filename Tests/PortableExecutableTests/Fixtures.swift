@@ -89,7 +89,7 @@ struct BuiltPEs: Sendable {
     for (target, obj) in [("x86_64-pc-windows-msvc", "x64"), ("i686-pc-windows-msvc", "x86")] {
       try run(clang, ["--target=\(target)", "-gcodeview", "-O1", "-c", dir + "/x.c", "-o", dir + "/\(obj).obj"])
     }
-    try run(clang, ["--target=x86_64-pc-windows-msvc", "-gcodeview", "-O1", "-c", dir + "/m.c", "-o", dir + "/m.obj"])
+    try run(clang, ["--target=x86_64-pc-windows-msvc", "-gcodeview", "-O0", "-c", dir + "/m.c", "-o", dir + "/m.obj"])
     let exports = [
       "/export:alpha", "/export:beta,@7", "/export:gamma_,@9,NONAME", "/export:Fwd=\(forwarder)",
       "/export:data_value,DATA",
