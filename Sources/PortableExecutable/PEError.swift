@@ -30,7 +30,8 @@ public enum PEError: Error, Equatable, Sendable, CustomStringConvertible {
     case .corrupt(let source, let offset, let structure, let detail):
       return "\(source): \(structure) at offset \(Hex.format(offset)): corrupt: \(detail)"
     case .invalidRVA(let source, let rva, let count, let structure, let detail):
-      return "\(source): \(structure): \(count) byte(s) at RVA \(Hex.format(UInt64(rva))) are not in the image: \(detail)"
+      return
+        "\(source): \(structure): \(count) byte(s) at RVA \(Hex.format(UInt64(rva))) are not in the image: \(detail)"
     case .unavailable(let source, let offset, let count, let structure, let reason):
       return "\(source): \(structure): \(count) byte(s) at offset \(Hex.format(offset)) are unavailable: \(reason)"
     }

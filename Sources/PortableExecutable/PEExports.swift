@@ -14,6 +14,15 @@ public struct PEExport: Sendable, Equatable {
   /// `"DLL.Function"` or `"DLL.#12"` when the RVA lies inside the export directory.
   public let forwarder: String?
 
+  /// Builds an entry from its parts.
+  public init(ordinal: UInt32, name: String?, aliases: [String], rva: UInt32, forwarder: String?) {
+    self.ordinal = ordinal
+    self.name = name
+    self.aliases = aliases
+    self.rva = rva
+    self.forwarder = forwarder
+  }
+
   /// Whether this export is forwarded to another DLL.
   public var isForwarder: Bool { forwarder != nil }
 }

@@ -71,7 +71,8 @@ extension PEOptionalHeader {
     let room = (b.count &- fixed) / 8  // b.count ≥ fixed checked above
     guard kept <= room else {
       throw b.corrupt(
-        rvaCountOffset, "NumberOfRvaAndSizes \(declared) needs \(kept * 8) bytes of directories, the header has \(room * 8)")
+        rvaCountOffset,
+        "NumberOfRvaAndSizes \(declared) needs \(kept * 8) bytes of directories, the header has \(room * 8)")
     }
     var directories: [PEDataDirectory] = []
     for i in 0..<kept {

@@ -18,6 +18,15 @@ public struct PEResource: Sendable, Equatable {
   public let size: UInt32
   /// Code page of the data (often 0).
   public let codePage: UInt32
+
+  /// Builds a resource reference from its parts.
+  public init(nameID: UInt32?, languageID: UInt32?, dataRVA: UInt32, size: UInt32, codePage: UInt32) {
+    self.nameID = nameID
+    self.languageID = languageID
+    self.dataRVA = dataRVA
+    self.size = size
+    self.codePage = codePage
+  }
 }
 
 /// Well-known resource type IDs (`RT_*`).
@@ -79,8 +88,10 @@ private struct ResourceWalk {
   /// Bytes at `offset` inside the resource directory, refusing offsets outside it.
   private func bytes(at offset: UInt32, count: Int, _ what: String) throws(PEError) -> PEBytes {
     guard UInt64(offset) + UInt64(count) <= UInt64(size) else {
-      throw corrupt(offset, "\(what) of \(count) bytes at offset \(Hex.format(UInt64(offset))) is outside the "
-        + "\(size)-byte resource directory")
+      throw corrupt(
+        offset,
+        "\(what) of \(count) bytes at offset \(Hex.format(UInt64(offset))) is outside the "
+          + "\(size)-byte resource directory")
     }
     // base + size ≤ SizeOfImage < 2^32 (checked in resources(type:)), so base + offset cannot overflow.
     return try image.read(rva: base &+ offset, count: count, structure: what)

@@ -61,6 +61,12 @@ public struct PEVersionString: Sendable, Equatable {
   public let key: String
   /// The value, e.g. `Microsoft Corporation`.
   public let value: String
+
+  /// Builds a pair.
+  public init(key: String, value: String) {
+    self.key = key
+    self.value = value
+  }
 }
 
 /// One StringTable of StringFileInfo: a language/code page and its strings.

@@ -66,7 +66,8 @@ extension PEImage {
     for i in 0..<count {
       let at = i * Self.runtimeFunctionSize  // i < 2^20
       table.append(
-        RuntimeFunction(beginAddress: try b.u32(at), endAddress: try b.u32(at + 4), unwindInfoAddress: try b.u32(at + 8)))
+        RuntimeFunction(
+          beginAddress: try b.u32(at), endAddress: try b.u32(at + 4), unwindInfoAddress: try b.u32(at + 8)))
     }
     return table
   }

@@ -42,7 +42,8 @@ func pdbIdentity(_ pdb: String) throws -> (guid: String, age: UInt64) {
     try expectMatchesPefile(image, report)
     let entry = image.optionalHeader.addressOfEntryPoint
     let function = try #require(try image.runtimeFunction(containing: entry))
-    #expect(UInt64(function.beginAddress) == report.exceptions.first { $0[0] <= UInt64(entry) && UInt64(entry) < $0[1] }?[0])
+    #expect(
+      UInt64(function.beginAddress) == report.exceptions.first { $0[0] <= UInt64(entry) && UInt64(entry) < $0[1] }?[0])
   }
 
   @Test(arguments: ["dll64", "dll32", "exe64"])

@@ -96,16 +96,22 @@ struct BuiltPEs: Sendable {
     ]
     try run(
       link,
-      ["/dll", "/noentry", "/debug", "/machine:x64", "/out:\(dir)/x64.dll", "/pdb:\(dir)/x64.pdb", dir + "/x64.obj",
-       dir + "/v.res"] + exports)
+      [
+        "/dll", "/noentry", "/debug", "/machine:x64", "/out:\(dir)/x64.dll", "/pdb:\(dir)/x64.pdb", dir + "/x64.obj",
+        dir + "/v.res",
+      ] + exports)
     try run(
       link,
-      ["/dll", "/noentry", "/debug", "/machine:x86", "/out:\(dir)/x86.dll", "/pdb:\(dir)/x86.pdb", dir + "/x86.obj",
-       dir + "/v.res"] + exports)
+      [
+        "/dll", "/noentry", "/debug", "/machine:x86", "/out:\(dir)/x86.dll", "/pdb:\(dir)/x86.pdb", dir + "/x86.obj",
+        dir + "/v.res",
+      ] + exports)
     try run(
       link,
-      ["/debug", "/entry:mainCRTStartup", "/subsystem:console", "/machine:x64", "/out:\(dir)/m64.exe",
-       "/pdb:\(dir)/m64.pdb", dir + "/m.obj"])
+      [
+        "/debug", "/entry:mainCRTStartup", "/subsystem:console", "/machine:x64", "/out:\(dir)/m64.exe",
+        "/pdb:\(dir)/m64.pdb", dir + "/m.obj",
+      ])
     return BuiltPEs(directory: dir)
   }
 }

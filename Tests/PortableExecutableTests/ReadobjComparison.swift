@@ -16,7 +16,8 @@ func expectMatchesReadobj(_ image: PEImage, _ report: ReadobjNode, resolvesLongN
   #expect(UInt64(image.fileHeader.sizeOfOptionalHeader) == file.number("OptionalHeaderSize"))
   #expect(UInt64(image.fileHeader.pointerToSymbolTable) == file.number("PointerToSymbolTable"))
   #expect(UInt64(image.fileHeader.numberOfSymbols) == file.number("SymbolCount"))
-  #expect(UInt64(image.fileHeader.characteristics) == file.first("Characteristics").flatMap { ReadobjNode.number($0.header) })
+  #expect(
+    UInt64(image.fileHeader.characteristics) == file.first("Characteristics").flatMap { ReadobjNode.number($0.header) })
 
   let optional = try #require(report.first("ImageOptionalHeader"))
   let o = image.optionalHeader
@@ -122,7 +123,8 @@ func expectMatchesPefile(_ image: PEImage, _ report: PefileReport) throws {
   #expect(UInt64(image.optionalHeader.checkSum) == report.checkSum)
 
   let table = try image.exceptionDirectory()
-  #expect(table.map { [UInt64($0.beginAddress), UInt64($0.endAddress), UInt64($0.unwindInfoAddress)] } == report.exceptions)
+  #expect(
+    table.map { [UInt64($0.beginAddress), UInt64($0.endAddress), UInt64($0.unwindInfoAddress)] } == report.exceptions)
   // Lookup: every function's first and last byte finds it; a gap between functions finds nothing.
   for (i, f) in table.enumerated() where f.endAddress > f.beginAddress {
     #expect(RuntimeFunction.lookup(f.beginAddress, in: table) == f)
