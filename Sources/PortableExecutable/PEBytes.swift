@@ -68,7 +68,8 @@ struct PEBytes {
 
   /// A corrupt-structure error at `at` (an offset inside these bytes).
   func corrupt(_ at: Int, _ detail: String) -> PEError {
-    .corrupt(source: source, offset: origin &+ UInt64(max(at, 0)), structure: structure, detail: detail)  // for messages only
+    // origin + at is a position inside the source, which is smaller than 2^64: no wrap.
+    .corrupt(source: source, offset: origin &+ UInt64(max(at, 0)), structure: structure, detail: detail)
   }
 }
 
