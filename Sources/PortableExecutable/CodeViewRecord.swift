@@ -42,7 +42,7 @@ public struct CodeViewRecord: Sendable, Equatable {
   /// The symbol-store key: `guidString` followed by the age in uppercase hex without padding.
   public var symbolStoreKey: String { guidString + String(age, radix: 16, uppercase: true) }
 
-  /// The last component of `pdbPath` (after the last `\` or `/`).
+  /// The last component of `pdbPath` (after the last `\` or `/`); not sanitised: check it before using it as a path.
   public var pdbFileName: String {
     String(pdbPath.split(omittingEmptySubsequences: false) { $0 == "\\" || $0 == "/" }.last ?? "")
   }

@@ -78,7 +78,7 @@ func peText(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self)
 
 /// `value` rounded up to `alignment` (a power of two), or nil on overflow or a bad alignment.
 func peAlignUp(_ value: UInt64, _ alignment: UInt64) -> UInt64? {
-  guard alignment > 0, alignment & (alignment &- 1) == 0 else { return nil }
+  guard alignment > 0, alignment & (alignment &- 1) == 0 else { return nil }  // &-: alignment > 0 first
   let (sum, overflow) = value.addingReportingOverflow(alignment &- 1)  // alignment > 0
   guard !overflow else { return nil }
   return sum & ~(alignment &- 1)

@@ -67,13 +67,10 @@ extension PEOptionalHeader {
     }
     let rvaCountOffset = is64 ? 108 : 92
     let declared = try b.u32(rvaCountOffset)
-    let kept = min(Int(min(declared, UInt32(Self.maximumDirectories))), Self.maximumDirectories)
+    // Loaders read at most 16 directories and none past the header's end: clip to both (as the
+    // Windows loader and pefile do) rather than fail the whole image on a stray count.
     let room = (b.count &- fixed) / 8  // b.count ≥ fixed checked above
-    guard kept <= room else {
-      throw b.corrupt(
-        rvaCountOffset,
-        "NumberOfRvaAndSizes \(declared) needs \(kept * 8) bytes of directories, the header has \(room * 8)")
-    }
+    let kept = min(Int(min(declared, UInt32(Self.maximumDirectories))), room)
     var directories: [PEDataDirectory] = []
     for i in 0..<kept {
       let at = fixed &+ 8 &* i  // i < 16
@@ -99,6 +96,7 @@ extension PESection {
 
   /// Parses the header at `at`; `longName` is the string-table name if the Name field is `/n`.
   init(parsing b: PEBytes, at: Int, longName: (Int) -> String?) throws(PEError) {
+    // `at` is i × 40 with i < 96 (our own index), so `at &+ 36` cannot overflow.
     let raw = try b.slice(at, 8)
     let short = raw.prefix { $0 != 0 }
     var name = peText(Array(short))

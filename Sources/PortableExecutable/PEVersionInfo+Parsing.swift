@@ -17,7 +17,8 @@ private struct VersionBlock {
   let childrenStart: Int
 }
 
-/// A parse of one version resource's bytes.
+/// A parse of one version resource's bytes. The bytes are at most 0xFFFF long, so every position
+/// and length below is ≤ 0x2_0000: the `&+`, `&-` and `&*` on them cannot overflow.
 private struct VersionParser {
   let b: PEBytes
   /// No key in these structures is long; a longer one means garbage.

@@ -153,6 +153,32 @@ import Testing
     }
   }
 
+  @Test func exportAddressTablePointingOutsideTheImage() throws {
+    var pe = SyntheticPE()
+    pe.addExports([("A", 0x1800)])
+    pe.put32(rva: 0x101C, 0xFFFF_FFF0)
+    let error = #expect(throws: PEError.self) { try pe.image().exports() }
+    guard case .invalidRVA(_, 0xFFFF_FFF0, 4, "export address table", _) = error else {
+      Issue.record("unexpected \(String(describing: error))")
+      return
+    }
+  }
+
+  @Test func directoryCountIsClippedToTheOptionalHeader() throws {
+    var pe = SyntheticPE()
+    pe.put32(SyntheticPE.optionalOffset + 108, 0xFFFF_FFFF)  // NumberOfRvaAndSizes
+    pe.put16(SyntheticPE.ntOffset + 20, 112 + 3 * 8)  // room for three directories only
+    pe.put(SyntheticPE.optionalOffset + 136, [UInt8](repeating: 0, count: 104))
+    // The section table now starts right after the shorter optional header.
+    let table = Array(pe.bytes[SyntheticPE.sectionTable..<(SyntheticPE.sectionTable + 40)])
+    pe.put(SyntheticPE.optionalOffset + 136, table)
+    let image = try pe.image()
+    #expect(image.optionalHeader.numberOfRvaAndSizes == 0xFFFF_FFFF)
+    #expect(image.optionalHeader.dataDirectories.count == 3)
+    #expect(image.optionalHeader.directory(.debug) == nil)
+    #expect(image.sections.map(\.name) == [".data"])
+  }
+
   @Test func exportOrdinalIndexOutsideTheAddressTable() throws {
     var pe = SyntheticPE()
     pe.addExports([("A", 0x1800)])
