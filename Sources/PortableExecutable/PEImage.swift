@@ -80,6 +80,15 @@ public struct PEImage: Sendable {
     self.sections = sections
   }
 
+  /// Maps the file at `path` (never read whole) and reads its headers in the file layout.
+  public static func open(path: String) throws(PEError) -> PEImage {
+    let file: MappedFile
+    do { file = try MappedFile(path: path) } catch {
+      throw .unavailable(source: path, offset: 0, count: 0, structure: "file", reason: "\(error)")
+    }
+    return try PEImage(source: file, layout: .file)
+  }
+
   /// Reads `count` bytes at source offset `offset` for `structure`, mapping the source's failures:
   /// a range past the end is `.truncated`, any other failure (a missing page) is `.unavailable`.
   static func fetch(

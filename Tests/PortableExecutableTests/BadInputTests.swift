@@ -320,6 +320,14 @@ import Testing
     }
   }
 
+  @Test func missingFileIsUnavailable() {
+    let error = #expect(throws: PEError.self) { try PEImage.open(path: "/nonexistent/ntoskrnl.exe") }
+    guard case .unavailable("/nonexistent/ntoskrnl.exe", 0, 0, "file", _) = error else {
+      Issue.record("unexpected \(String(describing: error))")
+      return
+    }
+  }
+
   @Test func messagesNameSourceStructureAndOffset() {
     let error = PEError.corrupt(
       source: "ntoskrnl.exe", offset: 0x1018, structure: "export directory", detail: "NumberOfNames 2147483647")

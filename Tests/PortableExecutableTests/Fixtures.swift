@@ -118,7 +118,7 @@ struct BuiltPEs: Sendable {
 
 /// Opens `path` as a PE in the file layout.
 func openPE(_ path: String) throws -> PEImage {
-  try PEImage(source: try MappedFile(path: path), layout: .file)
+  try PEImage.open(path: path)
 }
 
 /// A byte source over an image's bytes in which some pages are missing, like a module in a memory
