@@ -3,7 +3,9 @@
 
 import BinaryReading
 
-/// Why part of a PE image could not be read.
+/// Why part of a PE image could not be read. `offset` is a source offset when the bytes were read
+/// at a file position (headers, raw section data); for a field of a structure reached through an RVA
+/// (exports, debug, resources) it is that RVA — the same number in the mapped layout.
 public enum PEError: Error, Equatable, Sendable, CustomStringConvertible {
   /// `count` bytes of `structure` at source offset `offset` run past the end of the source (`size` bytes).
   case truncated(source: String, offset: UInt64, count: UInt64, size: UInt64, structure: String)

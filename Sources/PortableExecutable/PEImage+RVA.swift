@@ -6,7 +6,7 @@
 import BinaryReading
 
 extension PEImage {
-  /// Reads with no range checks beyond the image's may return at most this many bytes.
+  /// The largest single read by RVA accepted (256 MiB): larger lengths are garbage.
   static let maximumRead = 0x1000_0000
 
   /// The section whose memory span holds `rva`, or nil (headers, gaps, past the image).
