@@ -47,11 +47,11 @@ public enum KernelLocator {
     guard kernelPDBNames.contains(pdbName) else {
       throw .notAKernel(address: base, detail: "PDB is \(cv.pdbPath), not a kernel PDB")
     }
-    let version = try? pe.versionInfo()?.fileVersionString
+    let version = (try? pe.versionInfo())??.fixed?.fileVersion.description
     return KernelImage(
       base: base, size: UInt64(pe.optionalHeader.sizeOfImage),
       pdb: PDBIdentity(name: pdbName, guid: cv.guidString, age: cv.age), pdbPath: cv.pdbPath,
-      fileVersion: version ?? nil, machine: pe.fileHeader.machine, timeDateStamp: pe.fileHeader.timeDateStamp)
+      fileVersion: version, machine: pe.fileHeader.machine, timeDateStamp: pe.fileHeader.timeDateStamp)
   }
 
   /// Searches kernel space for the ntoskrnl image. `hints` are kernel addresses believed to lie inside

@@ -101,7 +101,7 @@ public enum TestData {
   /// The full path of a program on PATH (or in /opt/swift/usr/bin), or an error naming it.
   public static func which(_ tool: String) throws -> String {
     let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-    for dir in path.split(separator: ":") + ["/opt/swift/usr/bin", "/usr/local/bin", "/usr/bin"] {
+    for dir in path.split(separator: ":").map(String.init) + ["/opt/swift/usr/bin", "/usr/local/bin", "/usr/bin"] {
       let candidate = "\(dir)/\(tool)"
       if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
     }
