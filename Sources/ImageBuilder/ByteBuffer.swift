@@ -22,7 +22,7 @@ public struct ByteBuffer: Sendable, Hashable {
 
   /// Appends `count` zero bytes.
   public mutating func appendZeros(_ count: Int) {
-    if count > 0 { bytes.append(contentsOf: repeatElement(0, count: count)) }
+    if count > 0 { bytes += [UInt8](repeating: 0, count: count) }
   }
 
   /// Appends zeros up to the next multiple of `alignment`.
@@ -72,4 +72,20 @@ func alignUp(_ value: UInt64, _ alignment: UInt64) -> UInt64 {
   guard alignment > 1 else { return value }
   let rem = value % alignment
   return rem == 0 ? value : value + (alignment - rem)
+}
+
+/// Whether every byte of `bytes` is zero (word-at-a-time: this runs over every page written).
+func isAllZero(_ bytes: ArraySlice<UInt8>) -> Bool {
+  bytes.withUnsafeBytes { raw in
+    var index = 0
+    while index + 8 <= raw.count {
+      if raw.loadUnaligned(fromByteOffset: index, as: UInt64.self) != 0 { return false }
+      index += 8
+    }
+    while index < raw.count {
+      if raw[index] != 0 { return false }
+      index += 1
+    }
+    return true
+  }
 }

@@ -27,7 +27,7 @@ enum PEDirectoryEncoders {
         assigned.append((export, next))
       }
     }
-    let functionCount = Int((assigned.map(\.1).max() ?? (ordinalBase - 1)) - ordinalBase + 1)
+    let functionCount = assigned.map(\.1).max().map { Int($0 - ordinalBase) + 1 } ?? 0  // every ordinal ≥ base
     guard functionCount <= 0x1_0000 else {
       throw ImageBuilderError.invalid("export ordinals span \(functionCount) slots")
     }

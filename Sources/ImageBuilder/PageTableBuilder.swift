@@ -86,7 +86,7 @@ public final class PageTableBuilder {
     guard let index = selfReferenceIndex else { return nil }
     switch format {
     case .x86: return UInt64(index) << 22
-    case .x86PAE: return UInt64(index - 0x1F0) << 21 &+ 0xC000_0000  // bounded: index ≤ 508
+    case .x86PAE: return 0xC000_0000 + UInt64(index) << 21  // index ≤ 508: no overflow
     case .x64FourLevel, .x64FiveLevel: return canonical(UInt64(index) << format.levels[0].shift)
     }
   }

@@ -62,12 +62,12 @@ public enum PageTableFormat: String, Sendable, CaseIterable {
   public var frameMask: UInt64 { self == .x86 ? 0xFFFF_F000 : 0x000F_FFFF_FFFF_F000 }
 
   /// The self-map index Windows uses by default in this mode: x86 PDE 0x300 (PTEs at 0xC0000000),
-  /// PAE PD entry 0x1F0 of the last PD (PDEs at 0xC0600000); for x64 a randomised PML4/PML5 slot
+  /// PAE entries 0–3 of the last PD (PTEs at 0xC0000000, PDEs at 0xC0600000); for x64 a randomised PML4/PML5 slot
   /// (Windows 10 1607+), here 0x1A4 by default so nothing relies on the old fixed 0x1ED.
   public var defaultSelfReferenceIndex: Int {
     switch self {
     case .x86: return 0x300
-    case .x86PAE: return 0x1F0
+    case .x86PAE: return 0
     case .x64FourLevel, .x64FiveLevel: return 0x1A4
     }
   }

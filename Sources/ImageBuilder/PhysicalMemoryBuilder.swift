@@ -6,6 +6,8 @@ public final class PhysicalMemoryBuilder {
   /// Size of a physical page.
   public static let pageSize: UInt64 = 0x1000
 
+  private static let zeroPage = [UInt8](repeating: 0, count: 0x1000)
+
   /// One past the highest physical address (the raw file's length).
   public let size: UInt64
   /// Backed ranges `[start, end)`, sorted, page aligned: the memory map minus the holes.
@@ -119,13 +121,9 @@ public final class PhysicalMemoryBuilder {
       let inPage = Int(pa % Self.pageSize)
       let chunk = min(bytes.count - done, Int(Self.pageSize) - inPage)
       let slice = bytes[done..<(done + chunk)]
-      if var page = pages[frame] {
-        page.replaceSubrange(inPage..<(inPage + chunk), with: slice)
-        pages[frame] = page
-      } else if slice.contains(where: { $0 != 0 }) {
-        var page = [UInt8](repeating: 0, count: Int(Self.pageSize))
-        page.replaceSubrange(inPage..<(inPage + chunk), with: slice)
-        pages[frame] = page
+      if pages[frame] != nil || !isAllZero(slice) {
+        // In-place through the default subscript: no copy of the page.
+        pages[frame, default: Self.zeroPage].replaceSubrange(inPage..<(inPage + chunk), with: slice)
       }
       done += chunk
     }
@@ -149,11 +147,10 @@ public final class PhysicalMemoryBuilder {
       let chunkEnd = min(end, pageEnd)
       if pa % Self.pageSize == 0, chunkEnd == pageEnd {
         pages[frame] = nil
-      } else if var page = pages[frame] {
+      } else if pages[frame] != nil {
         let from = Int(pa % Self.pageSize)
         let to = from + Int(chunkEnd - pa)
-        page.replaceSubrange(from..<to, with: repeatElement(0, count: to - from))
-        pages[frame] = page
+        pages[frame, default: Self.zeroPage].replaceSubrange(from..<to, with: repeatElement(0, count: to - from))
       }
       pa = chunkEnd
     }
