@@ -75,6 +75,7 @@ extension PEBuilder {
       all.append(
         Section(name: ".rsrc", characteristics: Section.readOnlyData, contents: [UInt8](repeating: 0, count: size)))
     }
+    guard all.count <= 96 else { throw ImageBuilderError.invalid("\(all.count) sections (the loader allows 96)") }
     guard Set(all.map(\.name)).count == all.count else { throw ImageBuilderError.invalid("duplicate section names") }
     for section in all where section.name.utf8.count > 8 {
       throw ImageBuilderError.invalid("section name \(section.name) is longer than 8 bytes")
@@ -90,6 +91,9 @@ extension PEBuilder {
     for section in all {
       let virtualSize = max(section.virtualSize ?? section.contents.count, section.contents.count)
       let rawSize = alignUp(section.contents.count, fileAlign)
+      guard virtualSize < 0x1000_0000, rawSize < 0x1000_0000, rva < 0x3000_0000, fileOffset < 0x3000_0000 else {
+        throw ImageBuilderError.invalid("section \(section.name) makes the image larger than 1 GiB")
+      }
       infos.append(
         PEImage.SectionInfo(
           name: section.name, virtualAddress: UInt32(rva), virtualSize: UInt32(virtualSize),

@@ -168,7 +168,7 @@ public final class PageTableBuilder {
   public func map(va: UInt64, pa: UInt64, size: PageSize = .size4K, flags: PageFlags = [.writable]) throws {
     try checkVirtual(va)
     guard va % size.rawValue == 0, pa % size.rawValue == 0 else {
-      throw ImageBuilderError.misaligned(what: "mapping \(Hex4(va)) → physical", value: pa, alignment: size.rawValue)
+      throw ImageBuilderError.misaligned(what: "mapping \(hexText(va)) → physical", value: pa, alignment: size.rawValue)
     }
     let shift = size.rawValue.trailingZeroBitCount
     let (table, level) = try leafTable(for: va, leafShift: shift, user: flags.contains(.user))
@@ -196,6 +196,14 @@ public final class PageTableBuilder {
   public func map(va: UInt64, pa: UInt64, length: UInt64, size: PageSize = .size4K, flags: PageFlags = [.writable])
     throws
   {
+    // The last byte must not wrap past 2^64 (for va or pa).
+    guard
+      length == 0
+        || (!pa.addingReportingOverflow(length - 1).overflow && !va.addingReportingOverflow(length - 1).overflow)
+    else {
+      throw ImageBuilderError.badVirtualAddress(
+        va, mode: format.rawValue, reason: "\(hexText(length)) bytes wrap around")
+    }
     var done: UInt64 = 0
     while done < length {
       try map(va: va &+ done, pa: pa + done, size: size, flags: flags)  // va wrap is caught by checkVirtual
@@ -207,7 +215,7 @@ public final class PageTableBuilder {
   public func setSoftwareEntry(va: UInt64, _ pte: UInt64) throws {
     try checkVirtual(va)
     guard pte & Self.present == 0 else {
-      throw ImageBuilderError.invalid("software PTE \(Hex4(pte)) has the valid bit set")
+      throw ImageBuilderError.invalid("software PTE \(hexText(pte)) has the valid bit set")
     }
     let (table, level) = try leafTable(for: va & ~0xFFF, leafShift: 12, user: false)
     try writeEntry(pte, tableAt: table, index: index(of: va, at: level))
@@ -263,4 +271,4 @@ public final class PageTableBuilder {
 }
 
 /// `0x…` for messages.
-func Hex4(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
+func hexText(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }

@@ -76,6 +76,7 @@ public final class PhysicalMemoryBuilder {
     guard alignment >= page, alignment % page == 0 else {
       throw ImageBuilderError.misaligned(what: "allocation alignment", value: alignment, alignment: page)
     }
+    guard length <= size else { throw ImageBuilderError.exhausted(from: nextAllocation, requested: length) }
     let pagesNeeded = max(alignUp(length, page) / page, 1)
     var candidate = alignUp(nextAllocation, alignment)
     while candidate < size, pagesNeeded <= (size - candidate) / page {

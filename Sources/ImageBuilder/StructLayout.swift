@@ -90,7 +90,7 @@ public struct StructInstance: Sendable, Hashable {
 
   /// Sets an integer field; `width` overrides the layout's width (needed when it is unknown).
   public mutating func set(_ field: String, _ value: UInt64, width: Int? = nil) throws {
-    let info = try layout.field(field)
+    let info = try checkedField(field)
     let size = width ?? info.size
     switch size {
     case 1:
@@ -117,7 +117,16 @@ public struct StructInstance: Sendable, Hashable {
 
   /// Sets raw bytes at a field (strings, GUIDs, embedded structs).
   public mutating func set(_ field: String, bytes raw: [UInt8]) throws {
-    bytes.put(raw, at: try layout.field(field).offset)
+    bytes.put(raw, at: try checkedField(field).offset)
+  }
+
+  /// The field, refusing offsets outside 0 ..< 1 MiB (a layout-table mistake, not a struct).
+  private func checkedField(_ field: String) throws -> StructLayout.Field {
+    let info = try layout.field(field)
+    guard info.offset >= 0, info.offset < 0x10_0000 else {
+      throw ImageBuilderError.invalid("field \(layout.name).\(field) has offset \(info.offset)")
+    }
+    return info
   }
 
   /// Embeds another instance at a field (e.g. a LIST_ENTRY or UNICODE_STRING inside a struct).

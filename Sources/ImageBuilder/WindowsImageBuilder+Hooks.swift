@@ -53,6 +53,10 @@ extension WindowsImageBuilder {
     description.imageBase = at
     let image = try description.build()
     let size = UInt64(image.sizeOfImage)
+    guard !at.addingReportingOverflow(size + 0x2_0000).overflow else {
+      throw ImageBuilderError.badVirtualAddress(
+        at, mode: "x64-4level", reason: "module of \(hexText(size)) bytes wraps")
+    }
     try mapFreshPages(in: kernelTables, va: at, length: size, flags: [.writable])
     try kernelTables.write(image.memoryLayout, at: at)
     if base == nil { nextModuleBase = alignUp(at + size + 0x1_0000, 0x1_0000) }

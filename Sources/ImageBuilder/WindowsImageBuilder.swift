@@ -41,6 +41,10 @@ public final class WindowsImageBuilder {
     guard kernelBase % 0x20_0000 == 0, configuration.largePageBytes % 0x20_0000 == 0 else {
       throw ImageBuilderError.misaligned(what: "kernel base", value: kernelBase, alignment: 0x20_0000)
     }
+    guard kernelBase >= 0xFFFF_8000_0000_0000, kernelBase < 0xFFFF_FFFF_0000_0000 else {
+      throw ImageBuilderError.badVirtualAddress(
+        kernelBase, mode: "x64-4level", reason: "not a kernel address below 0xffffffff00000000")
+    }
     let busy: Set<Int> = [0x1ED, Self.pml4Index(kernelBase), Self.pml4Index(Self.kuserSharedDataAddress)]
     var selfRef = configuration.selfReferenceIndex ?? 0
     if configuration.selfReferenceIndex == nil {

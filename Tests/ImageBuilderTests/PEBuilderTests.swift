@@ -50,6 +50,10 @@ struct PEBuilderTests {
     for name in [".text", ".rdata", ".data", "PAGE", "INIT", ".pdata", ".rsrc"] {
       #expect(out.contains("Name: \(name) ("), "section \(name)")
     }
+    // Planted sizes: .text 0x300 bytes at the first section slot; .data has a 0x2000-byte virtual size.
+    #expect(out.contains("Name: .text (2E 74 65 78 74 00 00 00)\n    VirtualSize: 0x300\n    VirtualAddress: 0x1000"))
+    #expect(out.contains("Name: .data (2E 64 61 74 61 00 00 00)\n    VirtualSize: 0x2000\n"))
+    #expect(out.contains("Characteristics [ (0x62000020)"))  // INIT: code, discardable
     // Exports as llvm-readobj lists them: ordinal, name, RVA.
     // .text is the first section at RVA 0x1000 (section alignment 0x1000, headers < 0x1000).
     #expect(out.contains("Ordinal: 1\n  Name: ZwAlpha\n  RVA: 0x1010"))
@@ -129,5 +133,29 @@ struct PEBuilderTests {
     badTarget.exports.append(.init(name: "Nowhere", target: .location(.init(section: ".nope", offset: 0))))
     #expect(throws: ImageBuilderError.self) { try badTarget.build() }
     #expect(throws: ImageBuilderError.self) { try PEBuilder.CodeView(pdbName: "x.pdb", storeGUID: "12", age: 1) }
+  }
+
+  @Test func duplicateExportNamesThrow() throws {
+    var pe = try Self.sample()
+    pe.exports.append(.init(name: "ZwAlpha", target: .location(.init(section: ".text", offset: 0))))
+    #expect(throws: ImageBuilderError.invalid("duplicate export names")) { try pe.build() }
+  }
+
+  @Test func emptyFunctionRangeThrows() throws {
+    var pe = try Self.sample()
+    pe.functions = [.init(section: ".text", start: 0x20, end: 0x20)]
+    #expect(throws: ImageBuilderError.self) { try pe.build() }
+  }
+
+  @Test func ordinalBelowBaseThrows() throws {
+    var pe = try Self.sample()
+    pe.ordinalBase = 10
+    #expect(throws: ImageBuilderError.self) { try pe.build() }  // KeBeta has ordinal 5
+  }
+
+  @Test func exportOffsetPastSectionThrows() throws {
+    var pe = try Self.sample()
+    pe.exports.append(.init(name: "TooFar", target: .location(.init(section: ".text", offset: 0x301))))
+    #expect(throws: ImageBuilderError.self) { try pe.build() }
   }
 }
