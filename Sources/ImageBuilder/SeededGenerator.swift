@@ -18,7 +18,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
   /// `count` random bytes.
   public mutating func bytes(_ count: Int) -> [UInt8] {
     var out: [UInt8] = []
-    out.reserveCapacity(count)
+    out.reserveCapacity(max(count, 0))
     while out.count < count {
       var word = next()
       for _ in 0..<8 where out.count < count {
