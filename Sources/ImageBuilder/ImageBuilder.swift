@@ -1,1 +1,0 @@
-// ImageBuilder target.

@@ -1,0 +1,31 @@
+// A deterministic random-number generator, so a builder seed always yields the same image.
+
+/// SplitMix64 (Steele, Lea, Flood: "Fast splittable pseudorandom number generators", OOPSLA 2014).
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
+  private var state: UInt64
+
+  /// A generator whose whole output is fixed by `seed`.
+  public init(seed: UInt64) { state = seed }
+
+  public mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15  // wrapping is part of the algorithm
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+
+  /// `count` random bytes.
+  public mutating func bytes(_ count: Int) -> [UInt8] {
+    var out: [UInt8] = []
+    out.reserveCapacity(max(count, 0))
+    while out.count < count {
+      var word = next()
+      for _ in 0..<8 where out.count < count {
+        out.append(UInt8(truncatingIfNeeded: word))
+        word >>= 8
+      }
+    }
+    return out
+  }
+}
