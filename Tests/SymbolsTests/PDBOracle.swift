@@ -52,10 +52,16 @@ struct PDBUtilDump {
     for m in captures(#"S_PUB32 \[size = \d+\] "# + addr, in: try pdbutil(["dump", "-publics", pdb])) {
       publics[m[0]] = (UInt16(m[1]) ?? 0, UInt32(m[2]) ?? 0)
     }
-    for m in captures(#"S_[GL]DATA32 \[size = \d+\] `([^`]*)`\n.*?addr = ([0-9]{4}):([0-9]+)"#, in: try pdbutil(["dump", "-globals", pdb])) {
+    for m in captures(
+      #"S_[GL]DATA32 \[size = \d+\] `([^`]*)`\n.*?addr = ([0-9]{4}):([0-9]+)"#,
+      in: try pdbutil(["dump", "-globals", pdb]))
+    {
       if data[m[0]] == nil { data[m[0]] = (UInt16(m[1]) ?? 0, UInt32(m[2]) ?? 0) }
     }
-    for m in captures(#"S_[GL]PROC32 \[size = \d+\] `([^`]*)`\n.*?addr = ([0-9]{4}):([0-9]+)"#, in: try pdbutil(["dump", "-symbols", pdb])) {
+    for m in captures(
+      #"S_[GL]PROC32 \[size = \d+\] `([^`]*)`\n.*?addr = ([0-9]{4}):([0-9]+)"#,
+      in: try pdbutil(["dump", "-symbols", pdb]))
+    {
       procedures[m[0]] = (UInt16(m[1]) ?? 0, UInt32(m[2]) ?? 0)
     }
     try parseTypes(try pdbutil(["dump", "-types", pdb]))
@@ -63,7 +69,8 @@ struct PDBUtilDump {
 
   private mutating func parseTypes(_ text: String) throws {
     // Split into records: "  0x1004 | LF_STRUCTURE [size = 28] `_DEV`" followed by indented lines.
-    let recordStart = try NSRegularExpression(pattern: #"^\s+0x([0-9A-F]+) \| (LF_\w+) \[size = \d+\](?: `(.*)`)?$"#, options: [.anchorsMatchLines])
+    let recordStart = try NSRegularExpression(
+      pattern: #"^\s+0x([0-9A-F]+) \| (LF_\w+) \[size = \d+\](?: `(.*)`)?$"#, options: [.anchorsMatchLines])
     let ns = text as NSString
     let matches = recordStart.matches(in: text, range: NSRange(location: 0, length: ns.length))
     for (i, m) in matches.enumerated() {
@@ -82,8 +89,10 @@ struct PDBUtilDump {
           enums[name] = UInt32(fl[0], radix: 16)
         }
       case "LF_FIELDLIST":
-        fieldLists[index] = captures(#"LF_MEMBER \[name = `([^`]*)`, Type = 0x([0-9A-F]+).*?, offset = (\d+)"#, in: body)
-          .map { Member(name: $0[0], type: UInt32($0[1], radix: 16) ?? 0, offset: Int($0[2]) ?? -1) }
+        fieldLists[index] = captures(
+          #"LF_MEMBER \[name = `([^`]*)`, Type = 0x([0-9A-F]+).*?, offset = (\d+)"#, in: body
+        )
+        .map { Member(name: $0[0], type: UInt32($0[1], radix: 16) ?? 0, offset: Int($0[2]) ?? -1) }
         var e: [String: Int64] = [:]
         for m in captures(#"LF_ENUMERATE \[(\w+) = (-?\d+)\]"#, in: body) { e[m[0]] = Int64(m[1]) }
         if !e.isEmpty { enumerators[index] = e }

@@ -2,8 +2,8 @@
 // Volatility 3's pdbconv, on PDBs built from C sources by clang + lld-link.
 
 import Foundation
-import Testing
 import TestData
+import Testing
 
 @testable import Symbols
 

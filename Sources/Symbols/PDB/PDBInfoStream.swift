@@ -72,7 +72,8 @@ public struct PDBInfoStream: Sendable, Hashable {
   private static func readBitVector(_ c: inout PDBCursor) throws(PDBError) -> [UInt32] {
     let words = try c.u32()
     guard UInt64(words) &* 4 <= UInt64(c.remaining) else {
-      throw .absurdValue(file: c.file, what: "bit vector word count", value: UInt64(words), limit: UInt64(c.remaining / 4))
+      throw .absurdValue(
+        file: c.file, what: "bit vector word count", value: UInt64(words), limit: UInt64(c.remaining / 4))
     }
     var v: [UInt32] = []
     v.reserveCapacity(Int(words))

@@ -73,7 +73,9 @@ struct MSFSuperBlock: Sendable {
         file: file, structure: "MSF (\(raw.numBlocks) blocks of \(bs) bytes)", offset: 0,
         needed: o ? UInt64.max : needed, available: source.size)
     }
-    guard raw.numBlocks > 0 else { throw .corrupt(file: file, structure: "MSF superblock", offset: 0x28, message: "no blocks") }
+    guard raw.numBlocks > 0 else {
+      throw .corrupt(file: file, structure: "MSF superblock", offset: 0x28, message: "no blocks")
+    }
     guard raw.numDirectoryBytes >= 4, UInt64(raw.numDirectoryBytes) <= source.size else {
       throw .absurdValue(
         file: file, what: "stream directory size", value: UInt64(raw.numDirectoryBytes), limit: source.size)

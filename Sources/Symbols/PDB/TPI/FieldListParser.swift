@@ -35,7 +35,9 @@ enum FieldListParser {
       case LeafKind.enumerate:
         _ = try c.u16()
         let at = c.offset
-        guard let value = try NumericLeaf.read(&c) else { throw c.corrupt("enumerator value is not an integer", at: at) }
+        guard let value = try NumericLeaf.read(&c) else {
+          throw c.corrupt("enumerator value is not an integer", at: at)
+        }
         out.enumerators.append((try c.cString(), value))
       case LeafKind.index:
         _ = try c.u16()

@@ -85,7 +85,8 @@ public struct PDBTypeTable: Sendable {
     }
     let at = Int(offsets[Int(index &- header.typeIndexBegin)])  // in range: contains(index)
     let length = Int(bytes[at]) | Int(bytes[at &+ 1]) << 8  // validated by the index pass
-    var c = PDBCursor(bytes, file: file, structure: "TPI record \(Self.hex(index))", offset: at &+ 2, end: at &+ 2 &+ length)
+    var c = PDBCursor(
+      bytes, file: file, structure: "TPI record \(Self.hex(index))", offset: at &+ 2, end: at &+ 2 &+ length)
     return try TypeRecord(parsing: &c)
   }
 

@@ -50,9 +50,9 @@ extension TypeRecord {
     case LeafKind.pointer:
       let referent = try c.u32()
       let attributes = try c.u32()
-      // Bits 13-18: size in bytes; bits 0-4: pointer kind (0x0A near64 → 8, others 32-bit → 4).
+      // Bits 13-18: size in bytes; bits 0-4: pointer kind (CV_PTR_64 = 0x0C → 8, CV_PTR_NEAR32 = 0x0A → 4).
       var size = Int((attributes >> 13) & 0x3F)
-      if size == 0 { size = (attributes & 0x1F) == 0x0A ? 8 : 4 }
+      if size == 0 { size = (attributes & 0x1F) == 0x0C ? 8 : 4 }
       self = .pointer(referent: referent, size: size)
     case LeafKind.array:
       let element = try c.u32()
