@@ -32,10 +32,21 @@ enum LeafKind {
   static let friendClass: UInt16 = 0x140B
   static let friendFunction: UInt16 = 0x150C
   static let nestedTypeEx: UInt16 = 0x1512
+  // VS2019 16.8+ forms with a 32-bit property and a numeric-leaf member count (undocumented in
+  // cvinfo.h; layout per microsoft/microsoft-pdb issue #50 and LLVM's CodeViewTypes.def values).
+  static let class2: UInt16 = 0x1608
+  static let structure2: UInt16 = 0x1609
+  static let union2: UInt16 = 0x160A
+  static let interface2: UInt16 = 0x160B
 
   /// Record kinds that define a user-defined type with a name.
   static func isUDT(_ k: UInt16) -> Bool {
-    k == classType || k == structure || k == union || k == enumeration || k == interface
+    k == classType || k == structure || k == union || k == enumeration || k == interface || isUDT2(k)
+  }
+
+  /// The VS2019+ UDT forms.
+  static func isUDT2(_ k: UInt16) -> Bool {
+    k == class2 || k == structure2 || k == union2 || k == interface2
   }
 }
 

@@ -20,6 +20,25 @@ extension TypeRecord {
         UDTRecord(
           kind: k, property: property, fieldList: fieldList, size: size, underlyingType: 0, name: name,
           uniqueName: unique))
+    case LeafKind.class2, LeafKind.structure2, LeafKind.union2, LeafKind.interface2:
+      // u32 property, field list, derived-from, vtable shape, numeric count, numeric size, names.
+      let property = UInt16(truncatingIfNeeded: try c.u32())  // the CV_prop_t bits are the low 16
+      let fieldList = try c.u32()
+      try c.skip(8)
+      _ = try NumericLeaf.read(&c)
+      let size = try NumericLeaf.readSize(&c, what: "structure size")
+      let (name, unique) = try Self.names(&c, property: property)
+      let k: UDTKind =
+        switch kind {
+        case LeafKind.class2: .classType
+        case LeafKind.union2: .union
+        case LeafKind.interface2: .interface
+        default: .structure
+        }
+      self = .udt(
+        UDTRecord(
+          kind: k, property: property, fieldList: fieldList, size: size, underlyingType: 0, name: name,
+          uniqueName: unique))
     case LeafKind.union:
       _ = try c.u16()
       let property = try c.u16()
@@ -99,6 +118,15 @@ extension TypeRecord {
   static func udtHeader(
     _ c: inout PDBCursor, kind: UInt16
   ) throws(PDBError) -> (property: UInt16, name: String, unique: String?) {
+    if LeafKind.isUDT2(kind) {
+      let property = UInt16(truncatingIfNeeded: try c.u32())
+      try c.skip(12)
+      _ = try NumericLeaf.read(&c)
+      _ = try NumericLeaf.read(&c)
+      if property & TypeProperty.forwardReference != 0 { return (property, "", nil) }
+      let (name, unique) = try names(&c, property: property)
+      return (property, name, unique)
+    }
     _ = try c.u16()
     let property = try c.u16()
     switch kind {
