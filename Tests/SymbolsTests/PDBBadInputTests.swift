@@ -37,6 +37,7 @@ struct PDBBadInputTests {
   func synthesisedIsValid() throws {
     let built = MSFSynth.pdb(tpi: MSFSynth.tpiStream(Self.cyclicTypes())).build()
     let dir = try TestData.temporaryDirectory("pdb-synth")
+    defer { try? FileManager.default.removeItem(at: dir) }
     let path = dir.appendingPathComponent("synth.pdb").path
     try Data(built.bytes).write(to: URL(fileURLWithPath: path))
     let summary = try pdbutil(["dump", "-summary", "-types", path])

@@ -51,15 +51,23 @@ struct PDBLargeFileTests {
     var profile: PDBProfile?
     var marker: [String: FieldInfo]?
     var lastVar: SymbolInfo?
+    var steps: [Duration] = []
     let elapsed = try clock.measure {
+      let t0 = clock.now
       let p = try PDBProfile(path: built.pdb)
+      let t1 = clock.now
       lastVar = try p.lookupSymbol("gVar\(n - 1)")
+      let t2 = clock.now
       marker = try p.lookupFields(of: "_MARKER")
+      let t3 = clock.now
       _ = try p.lookupFields(of: "_S\(n / 3)")
       _ = try p.lookupStructSize("_S\(n - 1)")
+      steps = [t1 - t0, t2 - t1, t3 - t2, clock.now - t3]
       profile = p
     }
-    print("PDB large: \(size) bytes, \(n) structs: open + publics + 3 structs in \(elapsed)")
+    print(
+      "PDB large: \(size) bytes, \(n) structs: open + publics + 3 structs in \(elapsed) "
+        + "(open \(steps[0]), symbols+sections \(steps[1]), TPI index + first struct \(steps[2]), 2 more \(steps[3]))")
     let p = try #require(profile)
     #expect(lastVar != nil)
     #expect(try p.lookupStructSize("_MARKER") == 24)

@@ -30,7 +30,7 @@ struct PDBProfileTests {
 
   @Test("every public's RVA matches llvm-pdbutil -publics with -section-headers")
   func publics() throws {
-    for built in [try PDBFixtures.kernel64(), try PDBFixtures.kernel32()] {
+    for built in [try PDBFixtures.kernel64(), try PDBFixtures.kernel32(), try PDBFixtures.cpp()] {
       let p = try PDBProfile(path: built.pdb)
       let dump = try PDBUtilDump(pdb: built.pdb)
       #expect(dump.publics.count >= 6)
@@ -82,11 +82,11 @@ struct PDBProfileTests {
 
   @Test("every struct's size, member offsets and bitfields match llvm-pdbutil -types")
   func typesVersusPdbutil() throws {
-    for built in [try PDBFixtures.kernel64(), try PDBFixtures.kernel32()] {
+    for built in [try PDBFixtures.kernel64(), try PDBFixtures.kernel32(), try PDBFixtures.cpp()] {
       let p = try PDBProfile(path: built.pdb)
       let dump = try PDBUtilDump(pdb: built.pdb)
       let defs = dump.definitions
-      #expect(defs.count >= 8)
+      #expect(defs.count >= 6)
       for (name, agg) in defs {
         #expect(try p.lookupStructSize(name) == agg.size, "sizeof \(name)")
         let members = agg.fieldList.flatMap { dump.fieldLists[$0] } ?? []
@@ -178,6 +178,20 @@ struct PDBProfileTests {
     case .unknown:
       return false
     }
+  }
+
+  @Test("C++: mangled publics unchanged, base classes and methods skipped, forward reference by unique name")
+  func cplusplus() throws {
+    let p = try PDBProfile(path: try PDBFixtures.cpp().pdb)
+    #expect(try p.lookupSymbolRecord("?gDerived@@3UDerived@nt@@A")?.kind == .publicSymbol)
+    // The plain name comes from the S_GDATA32 record (debug info), at the same address.
+    #expect(try p.lookupSymbolRecord("gDerived")?.kind == .globalData)
+    #expect(try p.lookupSymbol("gDerived")?.rva == p.lookupSymbol("?gDerived@@3UDerived@nt@@A")?.rva)
+    #expect(try p.lookupField("nt::Derived", "fwd")?.type == .pointer(to: .structure(name: "nt::Fwd"), size: 8))
+    #expect(try p.lookupField("nt::Derived", "col")?.type == .enumeration(name: "nt::Derived::Color", size: 1))
+    #expect(try p.lookupEnumeration("nt::Derived::Color") == ["Red": 1, "Green": 2])
+    #expect(try p.lookupField("nt::Derived", "in")?.type == .structure(name: "nt::Derived::Inner"))
+    #expect(try p.lookupField("nt::Derived", "sCount") == nil)  // static: not a data member
   }
 
   @Test("field types: pointers to self, forward references resolved, arrays, function pointers, enums")

@@ -98,6 +98,7 @@ struct PDBStreamTests {
     #expect(try pdb.stream(4).readAll() == big)
     #expect(try pdb.stream(4).bytes(at: 511, count: 3) == Array(big[511..<514]))
     let dir = try TestData.temporaryDirectory("pdb-multi")
+    defer { try? FileManager.default.removeItem(at: dir) }
     let path = dir.appendingPathComponent("multi.pdb").path
     try Data(built.bytes).write(to: URL(fileURLWithPath: path))
     let out = try pdbutil(["dump", "-streams", path])
@@ -144,6 +145,7 @@ struct PDBStreamTests {
     let blockSize = try PDBFile(path: built.pdb).blockSize
     bytes[block * blockSize + 8] = 7  // DbiStreamHeader.Age
     let dir = try TestData.temporaryDirectory("pdb-age")
+    defer { try? FileManager.default.removeItem(at: dir) }
     let path = dir.appendingPathComponent("age.pdb").path
     try Data(bytes).write(to: URL(fileURLWithPath: path))
     let p = try PDBProfile(path: path)

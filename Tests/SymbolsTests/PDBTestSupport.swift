@@ -7,6 +7,10 @@ import TestData
 
 @testable import Symbols
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// Builds and caches the test PDBs.
 enum PDBFixtures {
   /// Kernel-like C types: LIST_ENTRY, unions, bitfields, anonymous nested structs and unions, multi-
@@ -65,6 +69,40 @@ enum PDBFixtures {
     __declspec(dllexport) struct _NESTED_HOLDER gNested;
     """
 
+  /// C++: base classes (plain and virtual), virtual and overloaded methods, a static member, nested
+  /// types, an enum class, a forward-declared struct resolved by its unique (decorated) name.
+  static let cppSource = """
+    extern "C" int atexit(void (*)(void)) { return 0; }
+    void operator delete(void *, unsigned long long) noexcept {}
+    void operator delete(void *) noexcept {}
+    namespace nt {
+    struct Fwd;
+    struct Base { int b; virtual ~Base() {} virtual int Get() { return b; } };
+    struct Other { long long o; };
+    struct Derived : Base, Other {
+      enum class Color : unsigned char { Red = 1, Green = 2 };
+      struct Inner { short s; Inner *self; };
+      static int sCount;
+      Inner in;
+      Color col;
+      Fwd *fwd;
+      unsigned flags : 3;
+      int Get() override { return 2; }
+      void Over(int) {}
+      void Over(long) {}
+    };
+    struct VB : virtual Base { int v; };
+    struct Fwd { Derived *back; int n; };
+    int Derived::sCount = 1;
+    }
+    __declspec(dllexport) nt::Derived gDerived;
+    __declspec(dllexport) nt::VB gVB;
+    __declspec(dllexport) nt::Fwd gFwd;
+    __declspec(dllexport) int useAll() {
+      gDerived.Over(1); gDerived.Over(1L); return gDerived.Get() + gVB.v + gFwd.n + nt::Derived::sCount;
+    }
+    """
+
   struct Built: Sendable {
     let dll: String
     let pdb: String
@@ -74,29 +112,48 @@ enum PDBFixtures {
   private static let lock = NSLock()
 
   /// Compiles `source` for `target` and links a DLL + PDB; cached by `key` for the test run.
-  static func build(_ key: String, source: String, target: String = "x86_64-pc-windows-msvc") throws -> Built {
+  static func build(
+    _ key: String, source: String, target: String = "x86_64-pc-windows-msvc", cplusplus: Bool = false
+  ) throws -> Built {
     lock.lock()
     defer { lock.unlock() }
     if let b = cache[key] { return b }
-    let dir = try TestData.temporaryDirectory("pdb-\(key)")
-    let c = dir.appendingPathComponent("\(key).c").path
-    try source.write(toFile: c, atomically: true, encoding: .utf8)
-    let obj = dir.appendingPathComponent("\(key).obj").path
+    // Reused across runs: a folder under the test-data cache named by the key and a hash of the inputs.
+    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+    for byte in (source + target + (cplusplus ? "c++" : "c")).utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+    let root = TestData.cacheDir.appendingPathComponent("pdb-fixtures")
+    let dir = root.appendingPathComponent("\(key)-\(String(hash, radix: 16))")
     let dll = dir.appendingPathComponent("\(key).dll").path
     let pdb = dir.appendingPathComponent("\(key).pdb").path
-    let cc = try TestData.run(
-      "/opt/swift/usr/bin/clang", ["--target=\(target)", "-g", "-gcodeview", "-c", c, "-o", obj])
-    guard cc.status == 0 else { throw TestDataError.tool("clang failed: \(cc.stderr)") }
-    let machine = target.hasPrefix("i686") ? "/machine:x86" : "/machine:x64"
-    let ld = try TestData.run(
-      "/opt/swift/usr/bin/lld-link", ["/debug", "/dll", "/noentry", machine, "/out:\(dll)", "/pdb:\(pdb)", obj])
-    guard ld.status == 0 else { throw TestDataError.tool("lld-link failed: \(ld.stderr)") }
+    if !FileManager.default.fileExists(atPath: pdb) {
+      try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+      let work = try TestData.temporaryDirectory("pdb-\(key)")
+      let c = work.appendingPathComponent(cplusplus ? "\(key).cpp" : "\(key).c").path
+      try source.write(toFile: c, atomically: true, encoding: .utf8)
+      let obj = work.appendingPathComponent("\(key).obj").path
+      let cc = try TestData.run(
+        "/opt/swift/usr/bin/clang",
+        ["--target=\(target)", "-g", "-gcodeview"] + (cplusplus ? ["-fno-rtti"] : []) + ["-c", c, "-o", obj])
+      guard cc.status == 0 else { throw TestDataError.tool("clang failed: \(cc.stderr)") }
+      let machine = target.hasPrefix("i686") ? "/machine:x86" : "/machine:x64"
+      let outDll = work.appendingPathComponent("\(key).dll").path
+      let outPdb = work.appendingPathComponent("\(key).pdb").path
+      let ld = try TestData.run(
+        "/opt/swift/usr/bin/lld-link",
+        ["/debug", "/dll", "/noentry", machine, "/out:\(outDll)", "/pdb:\(outPdb)", obj])
+      guard ld.status == 0 else { throw TestDataError.tool("lld-link failed: \(ld.stderr)") }
+      try? FileManager.default.removeItem(atPath: obj)
+      try? FileManager.default.removeItem(atPath: c)
+      // Another process may have finished first; then its copy is used and ours dropped.
+      if rename(work.path, dir.path) != 0 { try? FileManager.default.removeItem(at: work) }
+    }
     let b = Built(dll: dll, pdb: pdb)
     cache[key] = b
     return b
   }
 
   static func kernel64() throws -> Built { try build("k64", source: kernelSource + nestedSource) }
+  static func cpp() throws -> Built { try build("cpp", source: cppSource, cplusplus: true) }
   static func kernelForVolatility() throws -> Built { try build("kvol", source: kernelSource) }
   static func kernel32() throws -> Built {
     try build("k32", source: kernelSource + nestedSource, target: "i686-pc-windows-msvc")
@@ -113,6 +170,7 @@ func pdbutil(_ args: [String]) throws -> String {
 /// Runs Volatility 3's pdbconv on `pdb` and returns the parsed JSON.
 func pdbconv(_ pdb: String) throws -> [String: Any] {
   let dir = try TestData.temporaryDirectory("pdbconv")
+  defer { try? FileManager.default.removeItem(at: dir) }
   let out = dir.appendingPathComponent("out.json").path
   let r = try TestData.run(
     try volatilityPython(), ["-m", "volatility3.framework.symbols.windows.pdbconv", "-f", pdb, "-o", out])
