@@ -77,6 +77,8 @@ public protocol PhysicalMemory: AnyObject, Sendable {
   var statedPagingMode: PagingMode? { get }
   /// Directory table base stated by the file (crash-dump header, ELF CPU note), if any.
   var statedDirectoryTableBase: UInt64? { get }
+  /// The Windows crash-dump header, on crash-dump images.
+  var crashDumpHeader: CrashDumpHeader? { get }
 
   /// Exactly `count` bytes of physical memory at `address`; fails if any byte is not backed.
   func read(at address: UInt64, count: Int) throws(MemoryImageError) -> [UInt8]
@@ -88,6 +90,7 @@ public protocol PhysicalMemory: AnyObject, Sendable {
 
 extension PhysicalMemory {
   public var cpuState: CPUState? { nil }
+  public var crashDumpHeader: CrashDumpHeader? { nil }
   public var statedPagingMode: PagingMode? { cpuState?.pagingMode }
   public var statedDirectoryTableBase: UInt64? { cpuState.map(\.tableRoot) }
 
