@@ -15,6 +15,7 @@ public final class SegmentedImage: PhysicalMemory {
   public let statedDirectoryTableBase: UInt64?
   public let crashDumpHeader: CrashDumpHeader?
   let map: SegmentMap
+  let view: MappedView
 
   init(
     file: MappedFile, formatName: String, map: SegmentMap, cpuState: CPUState? = nil,
@@ -24,6 +25,7 @@ public final class SegmentedImage: PhysicalMemory {
     self.file = file
     self.formatName = formatName
     self.map = map
+    self.view = MappedView(file)
     self.ranges = map.ranges
     self.cpuState = cpuState
     self.statedPagingMode = statedPagingMode
@@ -68,13 +70,13 @@ public final class SegmentedImage: PhysicalMemory {
   }
 
   public func readUInt64(at address: UInt64) throws(MemoryImageError) -> UInt64 {
-    if let offset = fastOffset(address, 8), let v = try? file.loadLE(UInt64.self, at: offset) { return v }
+    if let offset = fastOffset(address, 8), let v = view.loadUInt64(at: offset) { return v }
     let bytes = try read(at: address, count: 8)
     return bytes.reversed().reduce(0) { $0 << 8 | UInt64($1) }
   }
 
   public func readUInt32(at address: UInt64) throws(MemoryImageError) -> UInt32 {
-    if let offset = fastOffset(address, 4), let v = try? file.loadLE(UInt32.self, at: offset) { return v }
+    if let offset = fastOffset(address, 4), let v = view.loadUInt32(at: offset) { return v }
     let bytes = try read(at: address, count: 4)
     return bytes.reversed().reduce(0) { $0 << 8 | UInt32($1) }
   }
