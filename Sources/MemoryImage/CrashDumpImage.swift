@@ -45,6 +45,10 @@ enum CrashDumpImage {
         message: "DumpType is \(header.dumpType), expected 1 (full), 2 (kernel), 5/6 (bitmap), 8/9/10 (RDMP)")
     }
     let map = try SegmentMap(validating: segments, reader: reader, what: "crash-dump page run")
+    guard map.count > 0 else {
+      throw reader.corrupt(
+        layout.physicalMemoryBlock, "crash dump describes no physical pages, expected at least one run or bitmap bit")
+    }
     return SegmentedImage(
       file: file, formatName: name, map: map, cpuState: CPUState(cr3: header.directoryTableBase),
       statedPagingMode: header.pagingMode, statedDirectoryTableBase: header.tableRoot, crashDumpHeader: header)

@@ -69,8 +69,12 @@ public enum CrashDumpWriter {
     let layout = CrashDumpLayout.header64
     let runs = pageRuns(image.ranges, maxRuns: Int(layout.maxRuns))
     var totalPages: UInt64 = 0
-    for run in runs { totalPages += run.pageCount }  // ≤ 2^52 pages: no overflow
-    let totalSize = layout.headerSize + totalPages * pageSize
+    for run in runs { totalPages += run.pageCount }  // runs are disjoint within 2^52 pages: no overflow
+    let (dataSize, o1) = totalPages.multipliedReportingOverflow(by: pageSize)
+    let (totalSize, o2) = dataSize.addingReportingOverflow(layout.headerSize)
+    guard !o1, !o2, totalSize <= UInt64(Int64.max) else {
+      throw .unsupported(path: path, message: "a dump of \(totalPages) pages is larger than a file can be")
+    }
     if let context = header.contextRecord, context.count > layout.contextRecordSize {
       throw .unsupported(path: path, message: "context record of \(context.count) bytes (at most 3000)")
     }
@@ -142,7 +146,8 @@ public enum CrashDumpWriter {
   {
     if let bytes = try? image.read(at: address, count: count) { return bytes }
     var result = [UInt8](repeating: 0, count: count)
-    let end = address + UInt64(count)
+    let (sum, overflow) = address.addingReportingOverflow(UInt64(count))
+    let end = overflow ? UInt64.max : sum
     for r in image.ranges where r.start < end && r.end > address {
       let from = max(r.start, address)
       let to = min(r.end, end)

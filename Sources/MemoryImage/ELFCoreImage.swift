@@ -53,7 +53,8 @@ enum ELFCoreImage {
     }
     if phnum == UInt64(pnXNum) {
       // Section header 0 holds the count in sh_info (offset 0x2C in Elf64_Shdr, 0x1C in Elf32_Shdr).
-      phnum = UInt64(try r.u32(shoff + (is64 ? 0x2C : 0x1C), "section header 0 sh_info (PN_XNUM program-header count)"))
+      let infoAt = try r.add(shoff, is64 ? 0x2C : 0x1C, at: is64 ? 0x28 : 0x20, "e_shoff + sh_info")
+      phnum = UInt64(try r.u32(infoAt, "section header 0 sh_info (PN_XNUM program-header count)"))
     }
     let tableSize = try r.multiply(phnum, phentsize, at: phoff, "program-header table size")
     try r.require(phoff, tableSize, "program-header table (\(phnum) entries of \(phentsize) bytes)")
@@ -84,6 +85,10 @@ enum ELFCoreImage {
       }
     }
     let map = try SegmentMap(validating: segments, reader: r, what: "PT_LOAD segment")
+    guard map.count > 0 else {
+      throw r.corrupt(
+        phoff, "ELF core has no PT_LOAD segment with file data (\(phnum) program headers), expected at least one")
+    }
     let cpu = ELFCPUNotes.cpuState(notes, reader: r)
     let longMode = ELFCPUNotes.longMode(notes, machine: machine)
     let mode = cpu.flatMap { ELFCPUNotes.pagingMode($0, longMode: longMode) }

@@ -159,6 +159,26 @@ struct BadInputTests {
     try expectFailure(bytes, name: "class.elf", .corrupt, offset: 4, mentions: ["EI_CLASS"])
   }
 
+  @Test func elfWithoutLoadSegments() throws {
+    let bytes = ELFBuilder.core(is64: true, machine: 62, loads: [], notes: [])
+    try expectFailure(
+      bytes, name: "noload.elf", .corrupt, offset: 64, mentions: ["no PT_LOAD", "expected at least one"])
+  }
+
+  @Test func crashDumpWithoutRuns() throws {
+    let bytes = Self.patched(DumpBuilder.full(is64: true, runs: [(0, 1)])) { $0.put(UInt32(0), at: 0x88) }
+    try expectFailure(bytes, name: "noruns.dmp", .corrupt, offset: 0x88, mentions: ["no physical pages"])
+  }
+
+  @Test func elfPNXNumCountPastEndOfFile() throws {
+    // e_phnum = PN_XNUM with e_shoff pointing past the file.
+    let bytes = Self.patched(Self.elf64) {
+      $0.put(UInt16(0xFFFF), at: 0x38)
+      $0.put(UInt64.max - 8, at: 0x28)
+    }
+    try expectFailure(bytes, name: "xnum.elf", .corrupt, offset: 0x28, mentions: ["overflows"])
+  }
+
   @Test func limeEndBelowStart() throws {
     let bytes = Self.patched(LiMEBuilder.image([(0x5000, Fixtures.page(5))])) { $0.put(UInt64(0x4000), at: 16) }
     try expectFailure(bytes, name: "range.lime", .corrupt, offset: 0, mentions: ["below start", "0x4000", "0x5000"])

@@ -48,6 +48,29 @@ struct SmallFormatTests {
         == UInt32(littleEndian: Fixtures.page(1)[4..<8].withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }))
   }
 
+  @Test("ELF64 with PN_XNUM: the program-header count comes from section header 0's sh_info")
+  func pnXNum() throws {
+    var b = Bytes(count: 0)
+    b.data = ELFBuilder.core(
+      is64: true, machine: 62, loads: [.init(paddr: 0x2000, data: Fixtures.page(2))],
+      notes: [("QEMU", 0, ELFBuilder.qemuNote(cr0: 0x8000_0011, cr3: 0x5000, cr4: 0x1020))])
+    let shoff = b.data.count
+    b.put(UInt16(0xFFFF), at: 0x38)  // e_phnum = PN_XNUM
+    b.put(UInt64(shoff), at: 0x28)  // e_shoff
+    b.put(UInt16(64), at: 0x3A)  // e_shentsize
+    b.put(UInt16(1), at: 0x3C)  // e_shnum
+    b.put(UInt32(2), at: shoff + 0x2C)  // sh_info of section header 0 = real count (note + load)
+    b.put(UInt64(0), at: shoff + 0x38)
+    let image = try MemoryImageOpener.open(path: try Fixtures.write(b.data, name: "xnum.elf"))
+    #expect(image.ranges == [.init(start: 0x2000, length: 0x1000)])
+    #expect(image.statedPagingMode == .x64FiveLevel)
+    #expect(image.statedDirectoryTableBase == 0x5000)
+    // GNU readelf honours PN_XNUM (this llvm-readobj does not): it must see the same two headers.
+    let readelf = try TestData.run(try Fixtures.tool("readelf"), ["-l", "-W", image.path])
+    #expect(readelf.stdout.contains("There are 2 program headers"), "\(readelf.stdout)")
+    #expect(readelf.stdout.contains("0x0000000000002000 0x001000"), "\(readelf.stdout)")
+  }
+
   @Test("LiME with three ranges, against Volatility 3's LimeLayer")
   func lime() throws {
     let ranges: [(start: UInt64, data: [UInt8])] = [
