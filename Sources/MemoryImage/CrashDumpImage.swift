@@ -3,7 +3,7 @@
 // header; kernel/summary (2) and bitmap dumps (5, 6) put a summary header right after the main
 // header ('SDMP' for kernel, 'FDMP' for complete bitmap dumps) followed by a bitmap with one bit
 // per physical page, and store the pages whose bit is set back to back from FirstPage on.
-// Summary layout source: Volatility 3 crash_common.json (_SUMMARY_DUMP: HeaderSize 0x20,
+// RDMP dumps (8, 9, 10) are read by CrashDumpRDMP.swift. Summary layout source: Volatility 3 crash_common.json (_SUMMARY_DUMP: HeaderSize 0x20,
 // Pages 0x28, BitmapSize 0x30, bitmap 0x38) and kdmp-parser's BMP_HEADER64 (same offsets).
 
 import BinaryReading
@@ -36,9 +36,13 @@ enum CrashDumpImage {
     case 4:
       throw .unsupported(path: file.path, message: "DumpType 4 (mini dump) holds no physical memory")
     case 8, 9, 10:
-      throw .unsupported(
-        path: file.path,
-        message: "DumpType \(header.dumpType) ('RDMP' kernel/complete memory dump from .dump /k, /ka, /f)")
+      guard header.is64Bit else {
+        throw .unsupported(path: file.path, message: "32-bit 'RDMP' dump (DumpType \(header.dumpType))")
+      }
+      segments = try CrashDumpRDMP.segments(dumpType: header.dumpType, base: layout.headerSize, reader)
+      name =
+        header.dumpType == 8
+        ? "crashdump-kernel64" : header.dumpType == 9 ? "crashdump-kernel-user64" : "crashdump-complete64"
     default:
       throw .corrupt(
         path: file.path, offset: layout.dumpType,

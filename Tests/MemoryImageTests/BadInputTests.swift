@@ -122,6 +122,17 @@ struct BadInputTests {
     try expectFailure(bytes, name: "sdmp.dmp", .corrupt, offset: 0x2000, mentions: ["'SDMP' or 'FDMP'"])
   }
 
+  @Test func rdmpRangePastEndOfFile() throws {
+    let bytes = Self.patched(DumpBuilder.rdmp(dumpType: 8, ranges: [(2, 1)])) { $0.put(UInt64(500), at: 0x2038) }
+    try expectFailure(
+      bytes, name: "rdmp.dmp", .corrupt, offset: 0x2030, mentions: ["RDMP range 0", "past end of file"])
+  }
+
+  @Test func rdmpBadMarker() throws {
+    let bytes = Self.patched(DumpBuilder.rdmp(dumpType: 10, ranges: [(2, 1)])) { $0.put(UInt32(0x41), at: 0x2000) }
+    try expectFailure(bytes, name: "marker.dmp", .corrupt, offset: 0x2000, mentions: ["'RDMP'"])
+  }
+
   @Test func elfSegmentsOverlap() throws {
     // Second load's p_paddr (program header 2) moved onto the first.
     let bytes = Self.patched(Self.elf64) { $0.put(UInt64(0x800), at: 64 + 56 * 2 + 0x18) }
@@ -211,13 +222,14 @@ struct BadInputTests {
     }
   }
 
-  @Test("seeded mutations never crash or hang", arguments: [0, 1, 2, 3, 4])
+  @Test("seeded mutations never crash or hang", arguments: [0, 1, 2, 3, 4, 5])
   func mutations(_ which: Int) throws {
     let seeds: [[UInt8]] = [
       DumpBuilder.full(is64: true, runs: [(0, 2), (5, 1)]),
       DumpBuilder.bitmap(is64: true, dumpType: 5, signature: "SDMP", present: [0, 3, 4], bitCount: 64),
       DumpBuilder.full(is64: false, runs: [(1, 2)]), Self.elf64,
       LiMEBuilder.image([(0, Fixtures.page(0)), (0x3000, Fixtures.page(3))]),
+      DumpBuilder.rdmp(dumpType: 10, ranges: [(1, 2), (7, 1)]),
     ]
     let original = seeds[which]
     var rng = SplitMix64(seed: UInt64(0xC0FFEE + which))

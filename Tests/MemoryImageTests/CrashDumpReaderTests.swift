@@ -96,4 +96,15 @@ struct CrashDumpReaderTests {
     let oracle = try Oracles.volatility("crash32", path, maxPage: 64)
     try compare(image, oracle, maxPage: 64)
   }
+
+  @Test("64-bit 'RDMP' dumps (DumpType 8, 9, 10), against kdmp-parser", arguments: [UInt32(8), 9, 10])
+  func rdmp(_ dumpType: UInt32) throws {
+    let path = try Fixtures.write(
+      DumpBuilder.rdmp(dumpType: dumpType, ranges: [(2, 3), (9, 1), (0x30, 4)]), name: "rdmp\(dumpType).dmp")
+    let image = try MemoryImageOpener.open(path: path)
+    #expect(image.crashDumpHeader?.dumpType == dumpType)
+    let oracle = try Oracles.kdmp(path)
+    #expect(oracle.present == [2, 3, 4, 9, 0x30, 0x31, 0x32, 0x33])
+    try compare(image, oracle, maxPage: 0x40)
+  }
 }

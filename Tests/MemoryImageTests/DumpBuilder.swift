@@ -97,4 +97,29 @@ enum DumpBuilder {
     for pfn in present.sorted() { b.append(Fixtures.page(pfn)) }
     return b.data
   }
+
+  /// An 'RDMP' dump (DumpType 8, 9 or 10, kdmp-parser's layout): range list at 0x2030 ended by a
+  /// zero entry, pages from the next page boundary.
+  static func rdmp(dumpType: UInt32, ranges: [(UInt64, UInt64)], dtb: UInt64 = 0x0018_7000) -> [UInt8] {
+    var b = blankHeader(is64: true)
+    fillCommon(&b, is64: true, dumpType: dumpType, dtb: dtb)
+    let listEnd = 0x2030 + 16 * (ranges.count + 1)
+    let firstPage = (listEnd + page - 1) / page * page
+    b.put(UInt32(0x40), at: 0x2000)
+    b.put(Array("RDMP".utf8), at: 0x2004)
+    b.put(Array("DUMP".utf8), at: 0x2008)
+    b.put(UInt32(0), at: 0x200C)
+    b.put(UInt64(firstPage - 0x2020), at: 0x2010)  // MetadataSize: kdmp-parser wants FirstPageOffset - 0x2020
+    b.put(UInt64(firstPage), at: 0x2018)
+    b.put(UInt32(ranges.count), at: 0x2020)
+    b.put(UInt32(0), at: 0x2024)
+    b.put(ranges.reduce(0) { $0 + $1.1 }, at: 0x2028)
+    for (i, r) in ranges.enumerated() {
+      b.put(r.0, at: 0x2030 + 16 * i)
+      b.put(r.1, at: 0x2038 + 16 * i)
+    }
+    b.put([UInt8](repeating: 0, count: firstPage - b.data.count), at: b.data.count)
+    for r in ranges { for pfn in r.0..<(r.0 + r.1) { b.append(Fixtures.page(pfn)) } }
+    return b.data
+  }
 }
