@@ -35,4 +35,11 @@ struct MappedView: @unchecked Sendable {
     guard let base, offset <= size, size &- offset >= 4 else { return nil }  // offset ≤ size: no underflow
     return UInt32(littleEndian: base.loadUnaligned(fromByteOffset: Int(offset), as: UInt32.self))
   }
+
+  /// Copies `count` bytes at `offset` to `destination`; false when they do not lie inside the file.
+  func copyBytes(at offset: UInt64, count: Int, to destination: UnsafeMutableRawPointer) -> Bool {
+    guard let base, count >= 0, offset <= size, size &- offset >= UInt64(count) else { return false }
+    destination.copyMemory(from: base + Int(offset), byteCount: count)
+    return true
+  }
 }

@@ -63,7 +63,8 @@ public struct CPUState: Sendable, Hashable {
 /// Physical memory of one machine, read from an image file of any supported format.
 public protocol PhysicalMemory: AnyObject, Sendable {
   /// Short format id: `raw`, `vmem`, `lime`, `elf-core`, `crashdump-full64`, `crashdump-bitmap64`,
-  /// `crashdump-kernel64`, `crashdump-full32`, ….
+  /// `crashdump-kernel64`, `crashdump-kernel-user64`, `crashdump-complete64`, `crashdump-full32`,
+  /// `crashdump-bitmap32`, `crashdump-kernel32`.
   var formatName: String { get }
   /// The image file's path.
   var path: String { get }

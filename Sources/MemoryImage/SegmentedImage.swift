@@ -41,23 +41,43 @@ public final class SegmentedImage: PhysicalMemory {
       if count == 0 { return [] }
       throw .notBacked(path: path, address: address, count: count)
     }
-    guard var i = map.index(containing: address) else { throw .notBacked(path: path, address: address, count: count) }
-    var result: [UInt8] = []
-    result.reserveCapacity(count)
+    guard let first = map.index(containing: address) else {
+      throw .notBacked(path: path, address: address, count: count)
+    }
+    // Pass 1: the whole span must be backed (before anything is allocated). Each step consumes at
+    // least one byte of a distinct segment, so it ends after at most `map.count` steps.
+    var i = first
     var current = address
     var remaining = UInt64(count)
-    // Each pass consumes at least one byte of a distinct segment, so the loop ends.
     while remaining > 0 {
       guard i < map.count, map.starts[i] <= current, current < map.ends[i] else {
         throw .notBacked(path: path, address: address, count: count)
       }
       let take = min(remaining, map.ends[i] &- current)  // current < end
-      let offset = map.fileOffsets[i] &+ (current &- map.starts[i])  // inside the validated segment
-      do { result.append(contentsOf: try file.readBytes(at: offset, count: Int(take))) } catch { throw .io(error) }
       remaining &-= take  // take ≤ remaining
-      current &+= take  // current + take ≤ end ≤ UInt64.max
+      current &+= take  // current + take ≤ end
       i &+= 1
     }
+    // Pass 2: copy the pieces.
+    var copied = true
+    let result = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+      var at = address
+      var done = 0
+      var j = first
+      while done < count, let base = buffer.baseAddress {
+        let take = Int(min(UInt64(count &- done), map.ends[j] &- at))  // checked in pass 1
+        let offset = map.fileOffsets[j] &+ (at &- map.starts[j])  // inside the validated segment
+        guard view.copyBytes(at: offset, count: take, to: UnsafeMutableRawPointer(base + done)) else {
+          copied = false
+          break
+        }
+        done &+= take
+        at &+= UInt64(take)
+        j &+= 1
+      }
+      initialized = copied ? count : 0
+    }
+    guard copied, result.count == count else { throw .notBacked(path: path, address: address, count: count) }
     return result
   }
 
