@@ -72,7 +72,7 @@ enum CrashDumpImage {
       guard end <= reader.size else {
         throw reader.corrupt(
           at,
-          "run \(i) (BasePage \(Hex.format(run.basePage)), \(run.pageCount) pages) ends past end of file (\(Hex.format(end)) > \(Hex.format(reader.size)))"
+          "crash-dump run \(i) (BasePage \(Hex.format(run.basePage)), \(run.pageCount) pages) ends past end of file (\(Hex.format(end)) > \(Hex.format(reader.size)))"
         )
       }
       segments.append(Segment(start: start, length: length, fileOffset: fileOffset, describedAt: at))

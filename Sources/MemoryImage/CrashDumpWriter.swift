@@ -81,7 +81,7 @@ public enum CrashDumpWriter {
     let bytes = headerBytes(header, runs: runs, totalPages: totalPages, totalSize: totalSize)
 
     let temporary = path + ".partial-\(getpid())"
-    let fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     guard fd >= 0 else { throw ioError(temporary, "cannot create") }
     var ok = false
     defer {
