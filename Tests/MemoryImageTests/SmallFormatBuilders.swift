@@ -33,6 +33,12 @@ enum VMSSBuilder {
       withUnsafeBytes(of: value.littleEndian) { b.append(Array($0)) }
     }
     tag("Memory", [], 0)
+    // A long-data tag (size code 62; version-0 files: u32 size, u32 size, 2 padding bytes, data).
+    let blob = Array("opaque-blob".utf8)
+    b.append([62, 4] + Array("blob".utf8))
+    withUnsafeBytes(of: UInt32(blob.count).littleEndian) { b.append(Array($0)) }
+    withUnsafeBytes(of: UInt32(blob.count).littleEndian) { b.append(Array($0)) }
+    b.append([0, 0] + blob)
     tag("regionsCount", [], UInt32(regions.count))
     for (i, r) in regions.enumerated() {
       tag("regionPPN", [UInt32(i)], r.ppn)
