@@ -63,7 +63,8 @@ public struct CPUState: Sendable, Hashable {
 /// Physical memory of one machine, read from an image file of any supported format.
 public protocol PhysicalMemory: AnyObject, Sendable {
   /// Short format id: `raw`, `vmem`, `lime`, `elf-core`, `crashdump-full64`, `crashdump-bitmap64`,
-  /// `crashdump-kernel64`, `crashdump-full32`, ….
+  /// `crashdump-kernel64`, `crashdump-kernel-user64`, `crashdump-complete64`, `crashdump-full32`,
+  /// `crashdump-bitmap32`, `crashdump-kernel32`.
   var formatName: String { get }
   /// The image file's path.
   var path: String { get }
@@ -77,6 +78,8 @@ public protocol PhysicalMemory: AnyObject, Sendable {
   var statedPagingMode: PagingMode? { get }
   /// Directory table base stated by the file (crash-dump header, ELF CPU note), if any.
   var statedDirectoryTableBase: UInt64? { get }
+  /// The Windows crash-dump header, on crash-dump images.
+  var crashDumpHeader: CrashDumpHeader? { get }
 
   /// Exactly `count` bytes of physical memory at `address`; fails if any byte is not backed.
   func read(at address: UInt64, count: Int) throws(MemoryImageError) -> [UInt8]
@@ -88,6 +91,7 @@ public protocol PhysicalMemory: AnyObject, Sendable {
 
 extension PhysicalMemory {
   public var cpuState: CPUState? { nil }
+  public var crashDumpHeader: CrashDumpHeader? { nil }
   public var statedPagingMode: PagingMode? { cpuState?.pagingMode }
   public var statedDirectoryTableBase: UInt64? { cpuState.map(\.tableRoot) }
 
