@@ -14,7 +14,8 @@ import Testing
     m.put64(0x2000 + 1 * 8, 0x3000 | PTE.prwu)  // PDPT[1] → PD
     m.put64(0x2000 + 2 * 8, 0x4000_0000 | PTE.prw | PTE.ps)  // PDPT[2]: 1 GiB page, supervisor
     m.put64(0x3000 + 0 * 8, 0x4000 | PTE.prwu)  // PD[0] → PT
-    m.put64(0x3000 + 1 * 8, 0x20_0000 | PTE.p | PTE.us | PTE.ps | 0x1000 | PTE.nx)  // PD[1]: 2 MiB, read-only, NX, PAT bit 12
+    // PD[1]: 2 MiB page, read-only, NX, with the PAT bit (12) set.
+    m.put64(0x3000 + 1 * 8, 0x20_0000 | PTE.p | PTE.us | PTE.ps | 0x1000 | PTE.nx)
     m.put64(0x4000 + 3 * 8, 0x1_0000 | PTE.prwu)  // PT[3] → 0x10000
     m.put64(0x4000 + 4 * 8, 0x1_2000 | PTE.p | PTE.us | PTE.nx)  // PT[4] → 0x12000 read-only NX
     m.put64(0x4000 + 5 * 8, 0x1_3000 | (4 << 5) | (1 << 11))  // PT[5]: transition, frame 0x13000
