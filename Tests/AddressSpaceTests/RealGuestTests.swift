@@ -106,4 +106,48 @@ enum RealGuest {
       }
     }
   }
+
+  /// Enumeration of the kernel half finds, for every truth entry, the leaf that covers it, with QEMU's
+  /// physical address and page size; leaves ascend and do not overlap.
+  @Test(arguments: ["amd64_4l_kaslr", "amd64_5l_nokaslr", "i386_pae_nokaslr"])
+  func enumerationCoversTruthEntries(_ name: String) throws {
+    let truth = try RealGuest.truth(name)
+    let mode = try #require(RealGuest.mode(truth["paging_mode"] as? String))
+    let cr3 = try #require(TestData.hex(truth["cr3"]))
+    let space = VirtualAddressSpace(memory: try RealGuest.rawImage(name), dtb: cr3 & ~0xfff & ~(1 << 63), mode: mode)
+    let entries = try #require(truth["entries"] as? [[String: Any]])
+    let vas = entries.compactMap { TestData.hex($0["va"]) }
+    let low = try #require(vas.min())
+    let high = try #require(vas.max())
+    var leaves: [Translation] = []
+    space.forEachMappedPage(in: low...high) {
+      leaves.append($0); return leaves.count < 2_000_000
+    }
+    #expect(leaves.count < 2_000_000)
+    for (a, b) in zip(leaves, leaves.dropFirst()) {
+      #expect(a.virtual &+ a.pageSize <= b.virtual)
+    }
+    /// The last leaf starting at or below `va`.
+    func leaf(covering va: UInt64) -> Translation? {
+      var lo = 0
+      var hi = leaves.count
+      while lo < hi {
+        let mid = (lo + hi) / 2
+        if leaves[mid].virtual <= va { lo = mid + 1 } else { hi = mid }
+      }
+      return lo > 0 ? leaves[lo - 1] : nil
+    }
+    for entry in entries {
+      let va = try #require(TestData.hex(entry["va"]))
+      let pa = try #require(TestData.hex(entry["pa"]))
+      let size = try #require(TestData.hex(entry["page_size"]))
+      let leaf = try #require(leaf(covering: va), "\(name) \(entry["symbol"] ?? "?")")
+      #expect(va - leaf.virtual < leaf.pageSize, "\(name) \(entry["symbol"] ?? "?")")
+      #expect(leaf.pageSize == size && leaf.physical + (va - leaf.virtual) == pa, "\(name) \(entry["symbol"] ?? "?")")
+    }
+    let unmapped = try #require(truth["unmapped"] as? [[String: Any]])
+    for va in unmapped.compactMap({ TestData.hex($0["va"]) }) where (low...high).contains(va) {
+      if let l = leaf(covering: va) { #expect(va - l.virtual >= l.pageSize, "\(name) \(va)") }
+    }
+  }
 }
