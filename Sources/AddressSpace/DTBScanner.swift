@@ -139,16 +139,24 @@ private struct Scan {
     var user = 0
     var outside = 0
     var garbage = 0
+    var runs = 0  // entries whose frame follows the previous entry's: the shape of a leaf table
     for (i, e) in entries.enumerated() where i != selfIndex && e != 0 {
       guard e & 1 != 0 else {
         garbage &+= 1
         continue
       }
+      // PS (bit 7) is reserved in a PML4E (SDM table 4-15): a set bit means this is a lower-level table.
+      if e & 0x80 != 0 { return nil }
       if i < 256 { user &+= 1 } else { kernel &+= 1 }
-      if !memory.isBacked(e & 0x000f_ffff_ffff_f000) { outside &+= 1 }
+      let frame = e & 0x000f_ffff_ffff_f000
+      if !memory.isBacked(frame) { outside &+= 1 }
+      if i > 0, entries[i &- 1] & 1 != 0, frame == (entries[i &- 1] & 0x000f_ffff_ffff_f000) &+ 0x1000 { runs &+= 1 }
     }
     let present = kernel &+ user
-    guard kernel > 0, outside * 2 <= present, garbage <= 64 else { return nil }
+    // A root table has a few dozen entries per half at most; hundreds are a page table or data.
+    guard kernel > 0, kernel <= 200, user <= 64, outside * 2 <= present, garbage <= 64,
+      runs < 8 || runs * 2 <= present
+    else { return nil }
     var score = 100 + min(kernel, 40) - 20 * outside - 5 * garbage
     if selfIndex != nil { score += 100 } else { score -= 50 }
     if user == 0 { score += 20 }
@@ -175,6 +183,7 @@ private struct Scan {
     var user = 0
     var outside = 0
     var garbage = 0
+    var runs = 0
     for (i, e) in entries.enumerated() where i != 0x300 && e != 0 {
       guard e & 1 != 0 else {
         garbage &+= 1
@@ -183,9 +192,16 @@ private struct Scan {
       if i < 0x200 { user &+= 1 } else { kernel &+= 1 }
       let target = e & 0x80 != 0 ? UInt64(e & 0xffc0_0000) : UInt64(e & 0xffff_f000)
       if !memory.isBacked(target) { outside &+= 1 }
+      if i > 0, e & 0x80 == 0, entries[i &- 1] & 0x81 == 0x1,
+        e & 0xffff_f000 == (entries[i &- 1] & 0xffff_f000) &+ 0x1000
+      {
+        runs &+= 1
+      }
     }
     let present = kernel &+ user
-    guard kernel > 0, outside * 2 <= present, garbage <= 128 else { return nil }
+    // A page table mapping consecutive frames (a direct map) is not a directory.
+    guard kernel > 0, outside * 2 <= present, garbage <= 128, runs < 8 || runs * 4 <= present * 3
+    else { return nil }
     let score = 200 + min(kernel, 40) - 20 * outside - 5 * garbage + (user == 0 ? 20 : 0)
     var reason = "PDE 0x300 maps the directory itself; \(kernel) kernel-half and \(user) user-half PDEs present"
     reason += outside == 0 ? ", all targets in memory" : ", \(outside) target(s) outside memory"

@@ -23,7 +23,7 @@ import Testing
     #expect(best.dtb == 0x5000 && best.mode == .x64FourLevel && best.selfRefIndex == 0x1a3)
     #expect(best.reason.contains("0x1a3"))
     #expect(candidates.map(\.dtb) == [0x5000, 0x3000])
-    #expect(candidates[1].score < best.score)
+    #expect(candidates.last?.score ?? .max < best.score)
     #expect(DTBScanner.scan(m.memory(), limit: 1).map(\.dtb) == [0x5000])
   }
 
@@ -99,6 +99,21 @@ import Testing
   @Test func tablesWithTargetsOutsideMemoryAreRejected() {
     var m = MemoryBuilder(size: 0x10_0000)
     Self.pml4(&m, at: 0x5000, selfIndex: 0x1a3, kernel: [0x10_0000_0000, 0x20_0000_0000, 0x30_0000_0000])
+    #expect(DTBScanner.scan(m.memory()).isEmpty)
+  }
+
+  /// A page table mapping 512 consecutive frames (a direct map) includes itself, but is no PML4.
+  @Test func directMapPageTableIsNotARoot() {
+    var m = MemoryBuilder(size: 0x40_0000)
+    for i in 0..<512 { m.put64(0x20_0000 + UInt64(i) * 8, (0x10_0000 + UInt64(i) * 0x1000) | PTE.prw | PTE.nx) }
+    #expect(DTBScanner.scan(m.memory()).isEmpty)
+  }
+
+  /// A directory of 2 MiB pages (PS set) that happens to contain its own frame is rejected too.
+  @Test func largePageDirectoryIsNotARoot() {
+    var m = MemoryBuilder(size: 0x40_0000)
+    m.put64(0x20_0000 + 0x1a0 * 8, 0x20_0000 | PTE.prw)
+    m.put64(0x20_0000 + 0x1f0 * 8, 0x20_0000 | PTE.prw | PTE.ps)
     #expect(DTBScanner.scan(m.memory()).isEmpty)
   }
 }

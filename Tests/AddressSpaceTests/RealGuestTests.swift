@@ -150,4 +150,11 @@ enum RealGuest {
       if let l = leaf(covering: va) { #expect(va - l.virtual >= l.pageSize, "\(name) \(va)") }
     }
   }
+
+  /// Linux keeps no self-map, so its real tables (full of page tables mapping their own frames) must
+  /// give no Windows DTB candidate.
+  @Test(arguments: ["amd64_4l_kaslr", "i386_pae_nokaslr"])
+  func noWindowsSelfMapInLinux(_ name: String) throws {
+    #expect(DTBScanner.scan(try RealGuest.rawImage(name)).isEmpty)
+  }
 }
