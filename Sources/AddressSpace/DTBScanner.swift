@@ -11,6 +11,7 @@
 //   appear at 0xC0000000 and PDEs at 0xC0600000 (Windows Internals, "Page tables and PTEs").
 // Every candidate is then checked for plausibility: present entries whose targets lie in memory.
 
+import BinaryReading
 import MemoryImage
 
 /// Finds directory table base candidates in physical memory.
@@ -267,5 +268,5 @@ private struct Scan {
     }
   }
 
-  func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
+  func hex(_ v: UInt64) -> String { Hex.format(v) }
 }

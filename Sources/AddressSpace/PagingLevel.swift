@@ -114,3 +114,10 @@ public struct PagingLayout: Sendable, Hashable {
     return UInt64(bitPattern: Int64(bitPattern: va << unused) >> Int64(unused))
   }
 }
+
+extension PagingMode {
+  /// The level table and masks of this mode.
+  public var layout: PagingLayout { PagingLayout.of(self) }
+  /// The levels walked, root first.
+  public var levels: [PagingLevel] { layout.levels }
+}

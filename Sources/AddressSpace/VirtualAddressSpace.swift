@@ -29,6 +29,12 @@ public final class VirtualAddressSpace: Sendable {
     self.cache = TranslationCache(capacity: cacheCapacity)
   }
 
+  /// The address space the image file itself states (crash-dump header, ELF CPU note), if it does.
+  public convenience init?(statedBy memory: any PhysicalMemory, cacheCapacity: Int = 8192) {
+    guard let mode = memory.statedPagingMode, let dtb = memory.statedDirectoryTableBase else { return nil }
+    self.init(memory: memory, dtb: dtb, mode: mode, cacheCapacity: cacheCapacity)
+  }
+
   /// Bytes per pointer: 8 on x64, 4 on x86.
   public var pointerSize: Int { mode.pointerSize }
   /// Physical address of the root table.
