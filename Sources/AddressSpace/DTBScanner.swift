@@ -114,7 +114,7 @@ private struct Scan {
 
   /// The kernel-half index (0x100-0x1FF) of an x64 entry that points at `page` itself, if any.
   func x64SelfIndex(_ page: UInt64) -> Int? {
-    guard let half = try? memory.read(at: page &+ 0x800, count: 0x800) else { return nil }
+    guard let half = try? memory.read(at: page &+ 0x800, count: 0x800), half.count == 0x800 else { return nil }
     return half.withUnsafeBytes { raw -> Int? in
       for i in 0..<256 {
         let e = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i &* 8, as: UInt64.self))
@@ -127,7 +127,7 @@ private struct Scan {
 
   /// Checks an x64 root table at `page`: self-reference, kernel- and user-half entries, their targets.
   func evaluateX64(_ page: UInt64, mode: PagingMode, anyIndex: Bool, known: Int? = nil) -> Evaluation? {
-    guard let table = try? memory.read(at: page, count: 0x1000) else { return nil }
+    guard let table = try? memory.read(at: page, count: 0x1000), table.count == 0x1000 else { return nil }
     let entries: [UInt64] = table.withUnsafeBytes { raw in
       (0..<512).map { UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 &* 8, as: UInt64.self)) }
     }
@@ -176,7 +176,7 @@ private struct Scan {
     guard let selfEntry = try? memory.readUInt32(at: page &+ 0xc00),
       UInt64(selfEntry) & 0xffff_f083 == page | 0x3  // present, writable, not a 4 MiB page, frame == page
     else { return nil }
-    guard let table = try? memory.read(at: page, count: 0x1000) else { return nil }
+    guard let table = try? memory.read(at: page, count: 0x1000), table.count == 0x1000 else { return nil }
     let entries: [UInt32] = table.withUnsafeBytes { raw in
       (0..<1024).map { UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 &* 4, as: UInt32.self)) }
     }
@@ -236,7 +236,7 @@ private struct Scan {
       if o1 { continue }
       var page = roundedStart & ~0xfff
       while page < range.end, range.end &- page >= 0x1000 {  // as in scanPages
-        if let bytes = try? memory.read(at: page, count: 0x1000) {
+        if let bytes = try? memory.read(at: page, count: 0x1000), bytes.count == 0x1000 {
           let hits: [(Int, Int)] = bytes.withUnsafeBytes { raw in
             var hits: [(Int, Int)] = []
             for slot in 0..<128 {

@@ -88,9 +88,20 @@ public final class VirtualAddressSpace: Sendable {
     } catch { return false }
   }
 
+  /// Largest single virtual read (256 MiB): a bound against counts taken from hostile data, since
+  /// crafted tables can map one physical page at every virtual page.
+  public static let maxReadCount = 1 << 28
+
   /// Exactly `count` bytes at `va`, across page boundaries; an empty array when `count` ≤ 0.
+  /// Counts above `maxReadCount` fail with `.physical(va, .unsupported(…))`.
   public func read(_ va: UInt64, count: Int) throws(TranslationError) -> [UInt8] {
     guard count > 0 else { return [] }
+    guard count <= Self.maxReadCount else {
+      throw .physical(
+        va: va,
+        .unsupported(
+          path: memory.path, message: "virtual read of \(count) bytes exceeds the limit of \(Self.maxReadCount)"))
+    }
     var out: [UInt8] = []
     out.reserveCapacity(min(count, 1 << 20))
     var current = va

@@ -145,6 +145,16 @@ import Testing
     }
   }
 
+  @Test func absurdReadCountIsRefused() throws {
+    #expect {
+      _ = try Self.space.read(x64VA(0, 1, 1, 0), count: Int.max)
+    } throws: { error in
+      guard case .physical(_, .unsupported(_, let message)) = error as? TranslationError else { return false }
+      return message.contains("exceeds")
+    }
+    #expect(try Self.space.read(x64VA(0, 1, 1, 0), count: -5).isEmpty)
+  }
+
   @Test func directoryTableBaseOutsideMemory() {
     let space = VirtualAddressSpace(memory: Self.build().memory(), dtb: 0x1_0000_0000, mode: .x64FourLevel)
     #expect {
