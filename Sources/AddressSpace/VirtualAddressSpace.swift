@@ -3,8 +3,9 @@
 
 import MemoryImage
 
-/// Virtual memory as seen through the page tables rooted at `dtb`. Thread-safe: the translation
-/// cache is behind a lock; everything else is immutable.
+/// Virtual memory as seen through the page tables rooted at `dtb`. Thread-safe: the bounded
+/// translation cache uses per-slot sequence locks (lock-free lookups on Linux, a mutex elsewhere);
+/// everything else is immutable.
 public final class VirtualAddressSpace: Sendable {
   /// The physical memory the tables and the data live in.
   public let memory: any PhysicalMemory
