@@ -39,12 +39,15 @@ public final class BundledProfiles: Sendable {
   }
 
   private static let shippedResult: Result<BundledProfiles, SymbolsError> = {
-    guard let dir = Bundle.module.resourceURL?.appendingPathComponent("Resources") else {
-      return .failure(.io(path: "Symbols resources", message: "resource bundle not found"))
+    // SwiftPM copies the `Resources` folder into the bundle; where the bundle's resource URL points
+    // differs between platforms, so both places are tried.
+    let roots = [Bundle.module.resourceURL, Bundle.module.bundleURL].compactMap { $0 }
+    let candidates = roots.flatMap { [$0.appendingPathComponent("Resources"), $0] }
+      .map { $0.appendingPathComponent(BundleFormat.resourceName).path }
+    guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+      return .failure(.io(path: candidates.first ?? BundleFormat.resourceName, message: "bundled profiles not found"))
     }
-    return Result { () throws(SymbolsError) -> BundledProfiles in
-      try BundledProfiles(path: dir.appendingPathComponent(BundleFormat.resourceName).path)
-    }
+    return Result { () throws(SymbolsError) -> BundledProfiles in try BundledProfiles(path: path) }
   }()
 
   private static func key(_ name: String, _ guid: String, _ age: UInt32) -> String {
