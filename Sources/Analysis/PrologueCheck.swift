@@ -26,10 +26,17 @@ public enum PrologueCheck {
     ("ret", [0xc3]),
   ]
 
-  /// The return-at-once pattern `bytes` start with, if any.
+  /// Alignment padding compilers put after a function (int3, nop, zero).
+  static let padding: Set<UInt8> = [0xcc, 0x90, 0x00]
+
+  /// The return-at-once pattern `bytes` start with, if any. A genuine stub (a function that is only
+  /// `ret`) is followed by alignment padding; a patched prologue is followed by what is left of the
+  /// original instructions. So only a return followed by non-padding bytes counts.
   public static func match(_ bytes: [UInt8]) -> Match? {
     for (name, pattern) in patterns where bytes.starts(with: pattern) {
       let length = name == "ret imm16" ? 3 : pattern.count
+      let rest = bytes.dropFirst(length).prefix(4)
+      guard !rest.isEmpty, !rest.allSatisfy({ padding.contains($0) }) else { return nil }
       return Match(pattern: name, bytes: Array(bytes.prefix(length)))
     }
     return nil

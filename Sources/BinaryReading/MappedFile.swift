@@ -12,7 +12,7 @@ public final class MappedFile: ByteSource, @unchecked Sendable {
   // @unchecked: the mapping is immutable (PROT_READ) for the object's whole life.
   public let path: String
   public let size: UInt64
-  private let base: UnsafeRawPointer?
+  @usableFromInline let base: UnsafeRawPointer?
   private let mappedLength: Int
 
   public var sourceName: String { path }
@@ -69,10 +69,14 @@ public final class MappedFile: ByteSource, @unchecked Sendable {
     return [UInt8](UnsafeRawBufferPointer(start: base + Int(offset), count: count))
   }
 
-  /// A little-endian integer at `offset` without copying (the hot path of page-table walks).
+  /// A little-endian integer at `offset` without copying (the hot path of page-table walks; inlinable
+  /// so it is specialised in the caller).
+  @inlinable
   public func loadLE<T: FixedWidthInteger>(_ type: T.Type, at offset: UInt64) throws(BinaryReadError) -> T {
-    try check(offset, MemoryLayout<T>.size)
-    guard let base else { throw .outOfBounds(source: path, offset: offset, count: 0, size: 0) }
+    let width = UInt64(MemoryLayout<T>.size)
+    guard offset <= size, width <= size &- offset, let base else {  // size - offset cannot underflow here
+      throw .outOfBounds(source: path, offset: offset, count: width, size: size)
+    }
     return T(littleEndian: base.loadUnaligned(fromByteOffset: Int(offset), as: T.self))
   }
 

@@ -17,6 +17,8 @@ public enum CType: Sendable, Hashable {
   case largeInteger
   /// Raw bytes with an alignment.
   case bytes(count: Int, alignment: Int)
+  /// The start of a nested struct that contains pointers: no bytes, pointer alignment.
+  case nestedStruct
 
   func size(pointerSize p: Int) -> Int {
     switch self {
@@ -29,6 +31,7 @@ public enum CType: Sendable, Hashable {
     case .unicodeString: return p == 8 ? 16 : 8
     case .guid: return 16
     case .bytes(let count, _): return count
+    case .nestedStruct: return 0
     }
   }
 
@@ -38,7 +41,7 @@ public enum CType: Sendable, Hashable {
     case .u16: return 2
     case .u32, .guid: return 4
     case .u64, .largeInteger: return 8
-    case .pointer, .listEntry, .unicodeString: return p
+    case .pointer, .listEntry, .unicodeString, .nestedStruct: return p
     case .bytes(_, let alignment): return alignment
     }
   }

@@ -30,6 +30,13 @@ public final class CallbackContext: Sendable {
     return (kernel.image.base &+ info.rva, info.provenance)
   }
 
+  /// A member's offset from the profile when the PDB has the type, else from the declared public
+  /// layout (e.g. wdm.h records that ntoskrnl's PDB does not describe).
+  public func offset(_ structName: String, _ field: String, declared: CStructLayout) -> UInt64 {
+    if let info = kernel.profile.field(structName, field), info.offset >= 0 { return UInt64(info.offset) }
+    return declared[field]
+  }
+
   /// Reads a pointer, or nil when unreadable.
   public func pointer(_ va: UInt64) -> UInt64? { try? kernel.readPointer(va) }
 

@@ -68,17 +68,23 @@ public struct ListFamily: CallbackFamily {
 }
 
 extension ListFamily {
-  /// KeRegisterBugCheckCallback: KBUGCHECK_CALLBACK_RECORD (public PDB type) on KeBugCheckCallbackListHead.
+  /// KeRegisterBugCheckCallback: KBUGCHECK_CALLBACK_RECORD on KeBugCheckCallbackListHead (member offsets
+  /// from the profile when the PDB has the type, else the public wdm.h layout).
   public static let bugcheck = ListFamily(
     id: "bugcheck", symbol: "KeBugCheckCallbackListHead",
-    linkOffset: { c throws(WindowsKernelError) in try c.kernel.offset("_KBUGCHECK_CALLBACK_RECORD", "Entry") },
+    linkOffset: { c throws(WindowsKernelError) in
+      c.offset("_KBUGCHECK_CALLBACK_RECORD", "Entry", declared: c.layouts.bugcheckRecord)
+    },
     read: { c, record, _ throws(WindowsKernelError) in
       let k = c.kernel
-      let routine = try k.readPointer(record &+ (try k.offset("_KBUGCHECK_CALLBACK_RECORD", "CallbackRoutine")))
-      let component = c.pointer(record &+ (try k.offset("_KBUGCHECK_CALLBACK_RECORD", "Component"))).flatMap { c.cString($0) }
-      let buffer = c.pointer(record &+ (try k.offset("_KBUGCHECK_CALLBACK_RECORD", "Buffer"))) ?? 0
-      let length = (try? k.readUnsigned(record &+ (try k.offset("_KBUGCHECK_CALLBACK_RECORD", "Length")), width: 4)) ?? 0
-      let state = (try? k.readUnsigned(record &+ (try k.offset("_KBUGCHECK_CALLBACK_RECORD", "State")), width: 1)) ?? 0
+      func at(_ field: String) -> UInt64 {
+        record &+ c.offset("_KBUGCHECK_CALLBACK_RECORD", field, declared: c.layouts.bugcheckRecord)
+      }
+      let routine = try k.readPointer(at("CallbackRoutine"))
+      let component = c.pointer(at("Component")).flatMap { c.cString($0) }
+      let buffer = c.pointer(at("Buffer")) ?? 0
+      let length = (try? k.readUnsigned(at("Length"), width: 4)) ?? 0
+      let state = (try? k.readUnsigned(at("State"), width: 1)) ?? 0
       return [
         Row(
           routine: routine,
@@ -89,16 +95,20 @@ extension ListFamily {
       ]
     })
 
-  /// KeRegisterBugCheckReasonCallback: KBUGCHECK_REASON_CALLBACK_RECORD (public PDB type).
+  /// KeRegisterBugCheckReasonCallback: KBUGCHECK_REASON_CALLBACK_RECORD (profile, else wdm.h layout).
   public static let bugcheckReason = ListFamily(
     id: "bugcheck-reason", symbol: "KeBugCheckReasonCallbackListHead",
-    linkOffset: { c throws(WindowsKernelError) in try c.kernel.offset("_KBUGCHECK_REASON_CALLBACK_RECORD", "Entry") },
+    linkOffset: { c throws(WindowsKernelError) in
+      c.offset("_KBUGCHECK_REASON_CALLBACK_RECORD", "Entry", declared: c.layouts.bugcheckReasonRecord)
+    },
     read: { c, record, _ throws(WindowsKernelError) in
       let k = c.kernel
-      let s = "_KBUGCHECK_REASON_CALLBACK_RECORD"
-      let routine = try k.readPointer(record &+ (try k.offset(s, "CallbackRoutine")))
-      let component = c.pointer(record &+ (try k.offset(s, "Component"))).flatMap { c.cString($0) }
-      let reason = (try? k.readUnsigned(record &+ (try k.offset(s, "Reason")), width: 4)) ?? 0
+      func at(_ field: String) -> UInt64 {
+        record &+ c.offset("_KBUGCHECK_REASON_CALLBACK_RECORD", field, declared: c.layouts.bugcheckReasonRecord)
+      }
+      let routine = try k.readPointer(at("CallbackRoutine"))
+      let component = c.pointer(at("Component")).flatMap { c.cString($0) }
+      let reason = (try? k.readUnsigned(at("Reason"), width: 4)) ?? 0
       return [
         Row(
           routine: routine,

@@ -24,6 +24,27 @@ public struct UndocumentedLayouts: Sendable {
     layout("EX_CALLBACK_ROUTINE_BLOCK", [("RundownProtect", .pointer), ("Function", .pointer), ("Context", .pointer)])
   }
 
+  /// KBUGCHECK_CALLBACK_RECORD (wdm.h; not in ntoskrnl's PDB): Entry, CallbackRoutine, Buffer, Length,
+  /// Component, Checksum, State. Volatility's table has Component at +0x28 on x64, the same.
+  public var bugcheckRecord: CStructLayout {
+    layout(
+      "_KBUGCHECK_CALLBACK_RECORD",
+      [
+        ("Entry", .listEntry), ("CallbackRoutine", .pointer), ("Buffer", .pointer), ("Length", .u32),
+        ("Component", .pointer), ("Checksum", .pointer), ("State", .u8),
+      ])
+  }
+
+  /// KBUGCHECK_REASON_CALLBACK_RECORD (wdm.h): Entry, CallbackRoutine, Component, Checksum, Reason, State.
+  public var bugcheckReasonRecord: CStructLayout {
+    layout(
+      "_KBUGCHECK_REASON_CALLBACK_RECORD",
+      [
+        ("Entry", .listEntry), ("CallbackRoutine", .pointer), ("Component", .pointer), ("Checksum", .pointer),
+        ("Reason", .u32), ("State", .u8),
+      ])
+  }
+
   /// CM_CALLBACK_CONTEXT_BLOCK (ntos.h; Volatility `_CM_CALLBACK_ENTRY`: Cookie +0x18, Function +0x28, Altitude +0x30).
   public var registryCallback: CStructLayout {
     layout(
@@ -147,7 +168,8 @@ public struct UndocumentedLayouts: Sendable {
     layout(
       "EX_HOST_ENTRY_V1",
       [
-        ("ListEntry", .listEntry), ("RefCounter", .u32), ("HostId", .u16), ("HostVersion", .u16),
+        ("ListEntry", .listEntry), ("RefCounter", .u32), ("HostParameters", .nestedStruct), ("HostId", .u16),
+        ("HostVersion", .u16),
         ("HostFunctionCount", .u16), ("PoolType", .u32), ("HostTable", .pointer), ("NotificationRoutine", .pointer),
         ("NotificationContext", .pointer), ("RundownProtection", .pointer), ("PushLock", .pointer),
         ("FunctionTable", .pointer), ("Flags", .u32),

@@ -92,9 +92,11 @@ public enum KernelDiscovery {
   /// Kernel addresses that the image or the scan revealed, tried before a full search.
   private static func hints(for memory: any PhysicalMemory, candidates: [DTBCandidate], dtb: UInt64) -> [UInt64] {
     var result: [UInt64] = []
-    for c in candidates where c.dtb == dtb {
-      if let target = c.kernelHint { result.append(target) }
+    // The x64 low stub's LmTarget is a kernel code address (when its CR3 is the DTB being tried).
+    if let stub = DTBScanner.lowStub(memory), stub.cr3 & 0x000f_ffff_ffff_f000 == dtb, stub.lmTarget != 0 {
+      result.append(stub.lmTarget)
     }
+    _ = candidates
     if let header = memory.crashDumpHeader {
       for a in [header.psLoadedModuleList, header.kdDebuggerDataBlock, header.psActiveProcessHead] where a != 0 {
         result.append(a)

@@ -22,16 +22,24 @@ public enum RobustListWalk {
     let forward = space.listEntries(head: head, bound: bound, forward: true)
     if case .returnedToHead = forward.stop { return RecoveredList(entries: forward.entries, warning: nil) }
     let backward = space.listEntries(head: head, bound: bound, forward: false)
-    var seen = Set(forward.entries)
+    let forwardEntries = readable(forward)
+    var seen = Set(forwardEntries)
     var tail: [UInt64] = []
-    for entry in backward.entries where !seen.contains(entry) {
+    for entry in readable(backward) where !seen.contains(entry) {
       seen.insert(entry)
       tail.append(entry)
     }
     let warning =
       "\(what) list at \(Hex.format(head)) is broken (\(describe(forward.stop))); "
       + "recovered \(tail.count) more entr\(tail.count == 1 ? "y" : "ies") walking backwards"
-    return RecoveredList(entries: forward.entries + tail.reversed(), warning: warning)
+    return RecoveredList(entries: forwardEntries + tail.reversed(), warning: warning)
+  }
+
+  /// The walk's entries without a final one whose own link could not be read (a dangling pointer
+  /// leads there: it is not an entry).
+  private static func readable(_ walk: ListWalk) -> [UInt64] {
+    if case .readFailed(let at, _) = walk.stop, walk.entries.last == at { return Array(walk.entries.dropLast()) }
+    return walk.entries
   }
 
   static func describe(_ stop: ListWalkStop) -> String {

@@ -18,9 +18,13 @@ struct CallScope: ParsableCommand {
       bundled with CallScope. Exit status: 0 done, 1 findings (with --fail-on-findings), 2 bad usage \
       or unreadable input.
       """,
-    subcommands: [InfoCommand.self, ReadCommand.self, ConvertCommand.self, DemoCommand.self])
+    subcommands: [
+      InfoCommand.self, CallbacksCommand.self, KCTCommand.self, ObjectsCommand.self, ModulesCommand.self,
+      ProcessesCommand.self, ReadCommand.self, ConvertCommand.self, SymbolsCommand.self, DemoCommand.self,
+    ])
 
   static func main() {
+    SymbolsCommand.openPDB = ProfileResolution.openPDB
     do {
       var command = try parseAsRoot()
       try command.run()

@@ -24,6 +24,6 @@ struct KernelSession {
     self.memory = memory
     self.system = system
     self.kernel = Kernel(space: system.space, image: kernelImage, profile: profile)
-    self.context = ReportContext(memory: memory, system: system, symbolSource: profile.sourceDescription)
+    self.context = ReportContext(memory: memory, system: system, symbolSource: profile.source.rawValue)
   }
 }

@@ -34,7 +34,6 @@ public enum ProfileLoader {
       }
     }
     for location in try store.findLocal(identity) { open(location) }
-    let hasFullProfile = !profiles.isEmpty
     let bundled: BundledProfiles?
     if let bundle {
       bundled = bundle
@@ -45,7 +44,8 @@ public enum ProfileLoader {
       }
     }
     if let bundled, let p = try bundled.profile(for: identity) { profiles.append(p) }
-    if !hasFullProfile && !offline {
+    // The server is the last resort: only when nothing local or bundled answers.
+    if profiles.isEmpty && !offline {
       do {
         open(try store.download(identity))
       } catch {
