@@ -122,7 +122,9 @@ public struct CallbacksReport: Sendable {
     var text = ""
     var byFamily: [String: [CallbackRow]] = [:]
     for row in rows { byFamily[row.entry.family, default: []].append(row) }
-    for family in familiesRead where (byFamily[family]?.isEmpty ?? true) == false {
+    var order = familiesRead.filter { $0 != "carved" }
+    for row in rows where !order.contains(row.entry.family) { order.append(row.entry.family) }
+    for family in order where (byFamily[family]?.isEmpty ?? true) == false {
       let familyRows = byFamily[family] ?? []
       text += "\(family) (\(familyRows.count))\n"
       let t = TextTable(
@@ -136,7 +138,7 @@ public struct CallbacksReport: Sendable {
         })
       text += t.rendered().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n\n"
     }
-    let empty = familiesRead.filter { byFamily[$0]?.isEmpty ?? true }
+    let empty = familiesRead.filter { $0 != "carved" && byFamily[$0]?.isEmpty ?? true }
     if !empty.isEmpty { text += "no entries: \(empty.joined(separator: ", "))\n" }
     for (family, reason) in notLocated { text += "not located: \(family): \(reason)\n" }
     for f in familyFindings { text += "FINDING \(f.family): \(f.rule.rawValue): \(f.detail)\n" }

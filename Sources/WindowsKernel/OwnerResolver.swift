@@ -27,6 +27,16 @@ public struct OwnerResolver: Sendable {
     self.symbolizers = symbolizers
   }
 
+  /// Preference when ranges overlap: the loader's list, then a carved loader entry (it has the
+  /// file name), then a driver object.
+  static func rank(_ origin: ModuleOrigin) -> Int {
+    switch origin {
+    case .loadedModuleList: return 0
+    case .carved: return 1
+    case .driverObject: return 2
+    }
+  }
+
   /// The module holding `address`, preferring a linked module when ranges overlap.
   public func owner(of address: UInt64) -> Owner? {
     var lo = 0
@@ -41,7 +51,7 @@ public struct OwnerResolver: Sendable {
     var looked = 0
     while i >= 0, looked < 8 {
       let m = modules[i]
-      if m.contains(address), best == nil || (best?.origin != .loadedModuleList && m.origin == .loadedModuleList) {
+      if m.contains(address), best.map({ Self.rank(m.origin) < Self.rank($0.origin) }) ?? true {
         best = m
       }
       i -= 1

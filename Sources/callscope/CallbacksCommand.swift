@@ -53,11 +53,15 @@ struct CallbacksCommand: ParsableCommand {
       let tags = Set(CallbackCarver.tags.keys).union([ModuleCarver.tag])
       let hits = PoolScanner.scan(
         session.memory, tags: tags, pointerSize: session.kernel.pointerSize, progress: Progress.bar(label: "carving"))
-      let outcome = CallbackCarver.carve(context, hits: hits, results: results)
-      var carved = FamilyResult(family: "carved", entries: outcome.orphaned)
-      carved.warnings.append("\(outcome.scanned) callback blocks carved: \(outcome.linkedCount) linked, \(outcome.orphaned.count) orphaned")
+      // Blocks are matched against every family's structures, whatever --family selected.
+      let everything = selection == nil ? results : CallbackScanner.scan(context)
+      let outcome = CallbackCarver.carve(context, hits: hits, results: everything)
+      let orphaned = outcome.orphaned.filter { selection?.contains($0.family) ?? true || $0.family == "notify-block" }
+      var carved = FamilyResult(family: "carved", entries: orphaned)
+      carved.warnings.append(
+        "\(outcome.scanned) callback blocks carved: \(outcome.linkedCount) linked, \(outcome.orphaned.count) orphaned")
       results.append(carved)
-      carvedModules = ModuleCarver.carve(session.kernel, hits: hits, excluding: Set((modules + hidden).map(\.base)))
+      carvedModules = ModuleCarver.carve(session.kernel, hits: hits, excluding: Set(modules.map(\.base)))
     }
     let verdicts = CallbackVerdicts(
       results: results, kernel: session.kernel, modules: modules, hidden: hidden + carvedModules)
