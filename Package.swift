@@ -38,7 +38,9 @@ let package = Package(
     .target(name: "Analysis", dependencies: ["BinaryReading", "AddressSpace", "WindowsKernel", "Callbacks"]),
     .target(
       name: "Reports",
-      dependencies: ["BinaryReading", "MemoryImage", "AddressSpace", "Symbols", "WindowsKernel", "Callbacks", "Analysis"]),
+      dependencies: [
+        "BinaryReading", "MemoryImage", "AddressSpace", "Symbols", "WindowsKernel", "Callbacks", "Analysis",
+      ]),
     // Test support: synthesises minimal Windows memory images, PE files and dumps (also the bundled demo).
     .target(name: "ImageBuilder", dependencies: ["BinaryReading"]),
     .executableTarget(
@@ -59,7 +61,9 @@ let package = Package(
       dependencies: ["WindowsKernel", "AddressSpace", "MemoryImage", "Symbols", "ImageBuilder", "TestData"]),
     .testTarget(
       name: "CallbacksTests",
-      dependencies: ["Callbacks", "WindowsKernel", "AddressSpace", "MemoryImage", "Symbols", "ImageBuilder", "TestData"]),
+      dependencies: [
+        "Callbacks", "WindowsKernel", "AddressSpace", "MemoryImage", "Symbols", "ImageBuilder", "TestData",
+      ]),
     .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Callbacks", "WindowsKernel", "TestData"]),
     .testTarget(name: "ReportsTests", dependencies: ["Reports", "TestData"]),
     .testTarget(name: "ImageBuilderTests", dependencies: ["ImageBuilder", "MemoryImage", "TestData"]),

@@ -42,7 +42,9 @@ public struct InMemoryByteSource: ByteSource {
   }
 
   public func read(at offset: UInt64, count: Int) throws -> [UInt8] {
-    guard count >= 0 else { throw BinaryReadError.invalid(source: sourceName, offset: offset, message: "negative count") }
+    guard count >= 0 else {
+      throw BinaryReadError.invalid(source: sourceName, offset: offset, message: "negative count")
+    }
     try checkRange(offset: offset, count: UInt64(count))
     // In range: checked just above, and bytes.count fits in Int.
     let start = Int(offset)
@@ -65,7 +67,9 @@ public struct SliceByteSource<Base: ByteSource>: ByteSource {
   }
 
   public func read(at offset: UInt64, count: Int) throws -> [UInt8] {
-    guard count >= 0 else { throw BinaryReadError.invalid(source: sourceName, offset: offset, message: "negative count") }
+    guard count >= 0 else {
+      throw BinaryReadError.invalid(source: sourceName, offset: offset, message: "negative count")
+    }
     try checkRange(offset: offset, count: UInt64(count))
     return try base.read(at: start + offset, count: count)  // cannot overflow: start + size was checked at init
   }

@@ -53,7 +53,9 @@ public enum CallbackCarver {
       orphaned.append(
         CallbackEntry(
           family: family, head: 0, headSymbol: "pool:\(hit.tag)", index: nil, routine: routine, object: nil,
-          details: [("carve", .string("orphaned")), ("poolTag", .string(hit.tag)), ("physicalAddress", .address(block))]
+          details: [
+            ("carve", .string("orphaned")), ("poolTag", .string(hit.tag)), ("physicalAddress", .address(block)),
+          ]
             + details,
           flags: ["orphaned"], provenance: .pattern))
     }

@@ -75,12 +75,15 @@ public final class CallbackContext: Sendable {
 
   /// Walks a singly linked list whose `Next` pointer is at `nextOffset` of each node, starting from
   /// the pointer stored at `head`; bounded and cycle-safe.
-  public func singlyLinked(head: UInt64, nextOffset: UInt64, bound: Int = 10_000) -> (nodes: [UInt64], warning: String?) {
+  public func singlyLinked(head: UInt64, nextOffset: UInt64, bound: Int = 10_000) -> (nodes: [UInt64], warning: String?)
+  {
     var nodes: [UInt64] = []
     var seen: Set<UInt64> = []
     guard var node = pointer(head) else { return ([], "list head at \(Hex.format(head)) unreadable") }
     while node != 0 {
-      guard seen.insert(node).inserted else { return (nodes, "list at \(Hex.format(head)) loops at \(Hex.format(node))") }
+      guard seen.insert(node).inserted else {
+        return (nodes, "list at \(Hex.format(head)) loops at \(Hex.format(node))")
+      }
       guard nodes.count < bound else { return (nodes, "list at \(Hex.format(head)) longer than \(bound)") }
       nodes.append(node)
       guard let next = pointer(node &+ nextOffset) else {

@@ -67,7 +67,8 @@ public struct CallbackObjectFamily: CallbackFamily {
       return
     }
     if signature != UInt64(Self.signature) {
-      result.warnings.append("callback object at \(Hex.format(object)): signature \(Hex.format(signature)), expected 'Call'")
+      result.warnings.append(
+        "callback object at \(Hex.format(object)): signature \(Hex.format(signature)), expected 'Call'")
     }
     let allowMultiple = ((try? c.kernel.readUnsigned(object &+ o["AllowMultipleCallbacks"], width: 1)) ?? 0) != 0
     let path = name.map { "\\Callback\\" + $0 }
@@ -85,11 +86,13 @@ public struct CallbackObjectFamily: CallbackFamily {
       let busy = (try? c.kernel.readUnsigned(registration &+ r["Busy"], width: 4)) ?? 0
       result.entries.append(
         CallbackEntry(
-          family: "callback-object", head: head, headSymbol: path ?? "CALLBACK_OBJECT", index: position, routine: routine,
+          family: "callback-object", head: head, headSymbol: path ?? "CALLBACK_OBJECT", index: position,
+          routine: routine,
           object: registration,
           details: [
             ("object", path.map(DetailValue.string) ?? .null), ("callbackObject", .address(object)),
-            ("allowMultipleCallbacks", .bool(allowMultiple)), ("context", .address(context)), ("busy", .int(Int64(busy))),
+            ("allowMultipleCallbacks", .bool(allowMultiple)), ("context", .address(context)),
+            ("busy", .int(Int64(busy))),
           ],
           provenance: provenance))
     }

@@ -28,7 +28,9 @@ public enum DriverObjects {
   }
 
   /// `MajorFunction[index]` of a DRIVER_OBJECT.
-  public static func majorFunction(_ index: Int, driver: UInt64, _ c: CallbackContext) throws(WindowsKernelError) -> UInt64 {
+  public static func majorFunction(_ index: Int, driver: UInt64, _ c: CallbackContext) throws(WindowsKernelError)
+    -> UInt64
+  {
     let base = try c.kernel.offset("_DRIVER_OBJECT", "MajorFunction")
     return try c.kernel.readPointer(driver &+ base &+ UInt64(index) &* c.pointerSize)
   }

@@ -15,7 +15,9 @@ public struct ExHostFamily: CallbackFamily {
 
   public func collect(_ c: CallbackContext) -> [FamilyResult] {
     let head: (address: UInt64, provenance: Provenance)
-    do { head = try c.head("ExpHostList") } catch { return [FamilyResult(family: "ex-host", notLocated: error.description)] }
+    do { head = try c.head("ExpHostList") } catch {
+      return [FamilyResult(family: "ex-host", notLocated: error.description)]
+    }
     var result = FamilyResult(family: "ex-host")
     let l = c.layouts.exHostEntry
     let list = c.list(head.address, what: "ExpHostList")
@@ -42,7 +44,8 @@ public struct ExHostFamily: CallbackFamily {
         guard routine != 0 else { continue }
         result.entries.append(
           CallbackEntry(
-            family: "ex-host", head: head.address, headSymbol: "ExpHostList", index: index, routine: routine, object: entry,
+            family: "ex-host", head: head.address, headSymbol: "ExpHostList", index: index, routine: routine,
+            object: entry,
             details: [
               ("index", .int(Int64(index))), ("hostId", .int(Int64(hostId))), ("hostVersion", .int(Int64(version))),
               ("functionCount", .int(Int64(count))), ("functionTable", .address(table)),

@@ -46,7 +46,10 @@ public enum KernelCallbackTableScanner {
       if modules.first(where: { $0.name.lowercased() == "user32.dll" }) == nil {
         // Loader list absent or paged out: take user32 from its image-backed VAD.
         if let vad = vads.first(where: { ($0.fileName ?? "").lowercased().hasSuffix("\\user32.dll") }) {
-          modules.append(UserModule(name: "user32.dll", path: vad.fileName ?? "", base: vad.start, size: vad.end - vad.start + 1, source: "vad"))
+          modules.append(
+            UserModule(
+              name: "user32.dll", path: vad.fileName ?? "", base: vad.start, size: vad.end - vad.start + 1,
+              source: "vad"))
         }
       }
       return Gathered(process: process, table: table, wow64: false, modules: modules, vads: vads, warnings: warnings)
@@ -69,13 +72,16 @@ public enum KernelCallbackTableScanner {
 
   /// Reads the slots of the table at `address` while they point into `module` (the real table
   /// ends where user32's data that follows it begins).
-  public static func readSlots(_ address: UInt64, process: WindowsKernel.Process, kernel: Kernel, within module: UserModule)
+  public static func readSlots(
+    _ address: UInt64, process: WindowsKernel.Process, kernel: Kernel, within module: UserModule
+  )
     -> [UInt64]
   {
     let space = ProcessList.addressSpace(of: process, kernel: kernel)
     var slots: [UInt64] = []
     for i in 0..<maxSlots {
-      guard let value = try? space.readPointer(address &+ UInt64(i) &* UInt64(kernel.pointerSize)), module.contains(value)
+      guard let value = try? space.readPointer(address &+ UInt64(i) &* UInt64(kernel.pointerSize)),
+        module.contains(value)
       else { break }
       slots.append(value)
     }
@@ -83,7 +89,9 @@ public enum KernelCallbackTableScanner {
   }
 
   /// Verdicts for each process with a table.
-  public static func check(_ gathered: [Gathered], expected: ExpectedCallbackTable?, kernel: Kernel) -> [ProcessCallbackTable] {
+  public static func check(_ gathered: [Gathered], expected: ExpectedCallbackTable?, kernel: Kernel)
+    -> [ProcessCallbackTable]
+  {
     gathered.compactMap { g -> ProcessCallbackTable? in
       guard g.table != 0 else { return nil }
       var flags: [String] = []
@@ -93,19 +101,24 @@ public enum KernelCallbackTableScanner {
       if let vad = g.vads.first(where: { $0.contains(g.table) }), vad.privateMemory, vad.isWritableExecutable {
         flags.append("table-in-writable-executable-memory")
       }
-      let count = expected?.slots.count ?? (g.user32.map { readSlots(g.table, process: g.process, kernel: kernel, within: $0).count } ?? 0)
+      let count =
+        expected?.slots.count
+        ?? (g.user32.map { readSlots(g.table, process: g.process, kernel: kernel, within: $0).count } ?? 0)
       var slots: [CallbackTableSlot] = []
       var warnings = g.warnings
       for index in 0..<count {
         guard let routine = try? space.readPointer(g.table &+ UInt64(index) &* UInt64(kernel.pointerSize)) else {
-          warnings.append("slot \(index) at \(Hex.format(g.table &+ UInt64(index) &* UInt64(kernel.pointerSize))) unreadable")
+          warnings.append(
+            "slot \(index) at \(Hex.format(g.table &+ UInt64(index) &* UInt64(kernel.pointerSize))) unreadable")
           break
         }
         var slotFlags: [String] = []
         let owner = g.modules.first { $0.contains(routine) }
         let ownerName = owner?.name.lowercased()
         if ownerName != "user32.dll" && ownerName != "win32u.dll" { slotFlags.append("slot-outside-module") }
-        if let expected, index < expected.slots.count, expected.slots[index] != routine { slotFlags.append("slot-differs") }
+        if let expected, index < expected.slots.count, expected.slots[index] != routine {
+          slotFlags.append("slot-differs")
+        }
         if let vad = g.vads.first(where: { $0.contains(routine) }), vad.privateMemory {
           slotFlags.append(vad.isWritableExecutable ? "slot-in-private-rwx" : "slot-in-private-memory")
         }

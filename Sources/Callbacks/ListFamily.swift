@@ -175,7 +175,8 @@ extension ListFamily {
         Row(
           routine: routine,
           details: [
-            ("guid", guid.map(DetailValue.string) ?? .null), ("guidName", PowerSettingGUIDs.name(guid).map(DetailValue.string) ?? .null),
+            ("guid", guid.map(DetailValue.string) ?? .null),
+            ("guidName", PowerSettingGUIDs.name(guid).map(DetailValue.string) ?? .null),
             ("context", .address(ctx)), ("deviceObject", .address(device)),
             ("layout", .string(c.layouts.powerSettingIsV2 ? "V2" : "V1")),
           ])
@@ -210,6 +211,8 @@ extension ListFamily {
       let routine = try c.kernel.readPointer(record &+ l["Callback"])
       let ctx = c.pointer(record &+ l["Context"]) ?? 0
       let clientOrServer = (try? c.kernel.readUnsigned(record &+ l["ClientOrServer"], width: 1)) ?? 0
-      return [Row(routine: routine, details: [("context", .address(ctx)), ("clientOrServer", .int(Int64(clientOrServer)))])]
+      return [
+        Row(routine: routine, details: [("context", .address(ctx)), ("clientOrServer", .int(Int64(clientOrServer)))])
+      ]
     })
 }

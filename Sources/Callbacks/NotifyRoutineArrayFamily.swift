@@ -23,8 +23,12 @@ public struct NotifyRoutineArrayFamily: CallbackFamily {
   /// The four families of this shape. Image-notify had 8 slots before Windows 8.1 (build 9600), 64 after;
   /// process and thread notify have 64 since Windows 7 (8 on XP/2003); DbgkLmdCallbacks has 8.
   public static let all: [NotifyRoutineArrayFamily] = [
-    NotifyRoutineArrayFamily(id: "process-notify", symbol: "PspCreateProcessNotifyRoutine") { $0 != 0 && $0 < 6000 ? 8 : 64 },
-    NotifyRoutineArrayFamily(id: "thread-notify", symbol: "PspCreateThreadNotifyRoutine") { $0 != 0 && $0 < 6000 ? 8 : 64 },
+    NotifyRoutineArrayFamily(id: "process-notify", symbol: "PspCreateProcessNotifyRoutine") {
+      $0 != 0 && $0 < 6000 ? 8 : 64
+    },
+    NotifyRoutineArrayFamily(id: "thread-notify", symbol: "PspCreateThreadNotifyRoutine") {
+      $0 != 0 && $0 < 6000 ? 8 : 64
+    },
     NotifyRoutineArrayFamily(id: "image-notify", symbol: "PspLoadImageNotifyRoutine") { $0 != 0 && $0 < 9600 ? 8 : 64 },
     NotifyRoutineArrayFamily(id: "dbgk-lkmd", symbol: "DbgkLmdCallbacks") { _ in 8 },
   ]

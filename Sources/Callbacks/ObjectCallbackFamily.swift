@@ -36,7 +36,9 @@ public struct ObjectCallbackFamily: CallbackFamily {
     } catch { return [FamilyResult(family: id, notLocated: error.description)] }
     var result = FamilyResult(family: id)
     guard let type = c.pointer(variable.address), type != 0 else {
-      return [FamilyResult(family: id, warnings: ["\(typeVariable) at \(Hex.format(variable.address)) is unreadable or null"])]
+      return [
+        FamilyResult(family: id, warnings: ["\(typeVariable) at \(Hex.format(variable.address)) is unreadable or null"])
+      ]
     }
     let supported = supportsCallbacks(c, type: type)
     let head = type &+ listOffset
@@ -45,7 +47,8 @@ public struct ObjectCallbackFamily: CallbackFamily {
     let list = c.list(head, what: "\(typeVariable)->CallbackList")
     if let w = list.warning { result.warnings.append(w) }
     if supported == false, !list.entries.isEmpty {
-      result.warnings.append("\(typeVariable): TypeInfo.SupportsObjectCallbacks is clear; the kernel skips these callbacks")
+      result.warnings.append(
+        "\(typeVariable): TypeInfo.SupportsObjectCallbacks is clear; the kernel skips these callbacks")
     }
     for (position, link) in list.entries.enumerated() {
       let entry = link &- entryLayout["CallbackList"]  // first member

@@ -28,14 +28,18 @@ public struct PnPNotifyFamily: CallbackFamily {
     if let head = try? c.head("PnpDeviceClassNotifyList") {
       for bucket in 0..<Self.bucketCount {
         let bucketHead = head.address &+ UInt64(bucket) &* 2 &* c.pointerSize  // LIST_ENTRY = 2 pointers
-        read(c, family: "pnp-device-class", head: bucketHead, symbol: "PnpDeviceClassNotifyList", bucket: bucket, provenance: head.provenance, into: &deviceClass)
+        read(
+          c, family: "pnp-device-class", head: bucketHead, symbol: "PnpDeviceClassNotifyList", bucket: bucket,
+          provenance: head.provenance, into: &deviceClass)
       }
     } else {
       deviceClass.notLocated = WindowsKernelError.missingSymbol("PnpDeviceClassNotifyList").description
     }
     var profile = FamilyResult(family: "pnp-profile")
     if let head = try? c.head("PnpProfileNotifyList") {
-      read(c, family: "pnp-profile", head: head.address, symbol: "PnpProfileNotifyList", bucket: nil, provenance: head.provenance, into: &profile)
+      read(
+        c, family: "pnp-profile", head: head.address, symbol: "PnpProfileNotifyList", bucket: nil,
+        provenance: head.provenance, into: &profile)
     } else {
       profile.notLocated = WindowsKernelError.missingSymbol("PnpProfileNotifyList").description
     }

@@ -47,7 +47,9 @@ public struct RoutineTableFamily: CallbackFamily {
       }
     }
     guard let head = located else {
-      return [FamilyResult(family: id, notLocated: "none of \(symbols.joined(separator: ", ")) is in the kernel profile")]
+      return [
+        FamilyResult(family: id, notLocated: "none of \(symbols.joined(separator: ", ")) is in the kernel profile")
+      ]
     }
     var result = FamilyResult(family: id)
     var first = head.address

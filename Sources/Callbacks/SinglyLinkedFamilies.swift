@@ -63,7 +63,10 @@ public struct SinglyLinkedFamily: CallbackFamily {
       let routine = try c.kernel.readPointer(record &+ l["Callback"])
       return (
         routine,
-        [("context", .address(c.pointer(record &+ l["Context"]) ?? 0)), ("handle", .address(c.pointer(record &+ l["Handle"]) ?? 0))]
+        [
+          ("context", .address(c.pointer(record &+ l["Context"]) ?? 0)),
+          ("handle", .address(c.pointer(record &+ l["Handle"]) ?? 0)),
+        ]
       )
     })
 

@@ -65,7 +65,8 @@ public struct UndocumentedLayouts: Sendable {
       "OB_CALLBACK_ENTRY",
       [
         ("CallbackList", .listEntry), ("Operations", .u32), ("Enabled", .u32), ("Registration", .pointer),
-        ("ObjectType", .pointer), ("PreOperation", .pointer), ("PostOperation", .pointer), ("RundownReference", .pointer),
+        ("ObjectType", .pointer), ("PreOperation", .pointer), ("PostOperation", .pointer),
+        ("RundownReference", .pointer),
       ])
   }
 
@@ -86,12 +87,15 @@ public struct UndocumentedLayouts: Sendable {
 
   /// NOTIFICATION_PACKET {ListEntry, DriverObject, NotificationRoutine} (ntos.h; Volatility).
   public var notificationPacket: CStructLayout {
-    layout("NOTIFICATION_PACKET", [("ListEntry", .listEntry), ("DriverObject", .pointer), ("NotificationRoutine", .pointer)])
+    layout(
+      "NOTIFICATION_PACKET", [("ListEntry", .listEntry), ("DriverObject", .pointer), ("NotificationRoutine", .pointer)])
   }
 
   /// SEP_LOGON_SESSION_TERMINATED_NOTIFICATION {Next, CallbackRoutine[, Context]} (ntos.h; the Ex form adds Context).
   public var logonSessionNotification: CStructLayout {
-    layout("SEP_LOGON_SESSION_TERMINATED_NOTIFICATION", [("Next", .pointer), ("CallbackRoutine", .pointer), ("Context", .pointer)])
+    layout(
+      "SEP_LOGON_SESSION_TERMINATED_NOTIFICATION",
+      [("Next", .pointer), ("CallbackRoutine", .pointer), ("Context", .pointer)])
   }
 
   /// POP_POWER_SETTING_REGISTRATION: V1 before Windows 10, V2 (a second GUID) from Windows 10 (ntos.h).
@@ -117,7 +121,9 @@ public struct UndocumentedLayouts: Sendable {
 
   /// KNMI_HANDLER_CALLBACK {Next, Callback, Context, Handle} (ntos.h).
   public var nmiCallback: CStructLayout {
-    layout("KNMI_HANDLER_CALLBACK", [("Next", .pointer), ("Callback", .pointer), ("Context", .pointer), ("Handle", .pointer)])
+    layout(
+      "KNMI_HANDLER_CALLBACK",
+      [("Next", .pointer), ("Callback", .pointer), ("Context", .pointer), ("Handle", .pointer)])
   }
 
   /// CALLBACK_OBJECT (V2 from 8.1 adds the ExpCallbackListHead link) (ntos.h).
@@ -135,7 +141,8 @@ public struct UndocumentedLayouts: Sendable {
     layout(
       "CALLBACK_REGISTRATION",
       [
-        ("Link", .listEntry), ("CallbackObject", .pointer), ("CallbackFunction", .pointer), ("CallbackContext", .pointer),
+        ("Link", .listEntry), ("CallbackObject", .pointer), ("CallbackFunction", .pointer),
+        ("CallbackContext", .pointer),
         ("Busy", .u32), ("UnregisterWaiting", .u8),
       ])
   }

@@ -11,7 +11,9 @@ public struct CallbackTableReport: Sendable {
   public var expected: ExpectedCallbackTable?
   public var warnings: [String]
 
-  public init(context: ReportContext, processes: [ProcessCallbackTable], expected: ExpectedCallbackTable?, warnings: [String]) {
+  public init(
+    context: ReportContext, processes: [ProcessCallbackTable], expected: ExpectedCallbackTable?, warnings: [String]
+  ) {
     self.context = context
     self.processes = processes
     self.expected = expected
@@ -30,7 +32,12 @@ public struct CallbackTableReport: Sendable {
     return .object([
       ("pid", .int(Int64(clamping: p.process.pid))), ("name", .string(p.process.name)), ("table", .address(p.table)),
       ("expected", p.expected.map { .address($0) } ?? .null),
-      ("user32", p.user32.map { .object([("base", .address($0.base)), ("size", .address($0.size)), ("source", .string($0.source))]) } ?? .null),
+      (
+        "user32",
+        p.user32.map {
+          .object([("base", .address($0.base)), ("size", .address($0.size)), ("source", .string($0.source))])
+        } ?? .null
+      ),
       ("flags", .array(p.flags.map { .string($0) })),
       ("slots", .array(slots.map(slotJSON))),
       ("warnings", .array(p.warnings.map { .string($0) })),
@@ -42,9 +49,12 @@ public struct CallbackTableReport: Sendable {
 
   /// The per-process report.
   public func rendered(_ format: OutputFormat) -> String {
-    let expectedJSON: JSONValue = expected.map {
-      .object([("address", .address($0.address)), ("slots", .int(Int64($0.slots.count))), ("source", .string($0.source))])
-    } ?? .null
+    let expectedJSON: JSONValue =
+      expected.map {
+        .object([
+          ("address", .address($0.address)), ("slots", .int(Int64($0.slots.count))), ("source", .string($0.source)),
+        ])
+      } ?? .null
     switch format {
     case .json:
       var members = context.header
@@ -60,7 +70,8 @@ public struct CallbackTableReport: Sendable {
         for s in p.slots {
           lines.append(
             CSV.line([
-              String(p.process.pid), p.process.name, Hex.format(p.table), p.expected.map(Hex.format) ?? "", String(s.index),
+              String(p.process.pid), p.process.name, Hex.format(p.table), p.expected.map(Hex.format) ?? "",
+              String(s.index),
               Hex.format(s.routine), s.name ?? "", s.module ?? "", (p.flags + s.flags).joined(separator: "|"),
             ]))
         }
@@ -69,14 +80,17 @@ public struct CallbackTableReport: Sendable {
     case .table, .html:
       var text = ""
       if let e = expected {
-        text += "expected table: \(Hex.format(e.address)) (\(e.slots.count) slots, from \(e.source == "pdb" ? "user32's PDB" : "the value most GUI processes share"))\n"
+        text +=
+          "expected table: \(Hex.format(e.address)) (\(e.slots.count) slots, from \(e.source == "pdb" ? "user32's PDB" : "the value most GUI processes share"))\n"
       } else {
         text += "expected table: unknown (no user32 PDB and no GUI process with user32)\n"
       }
       let rows = processes.map { p -> [String] in
         let bad = p.slots.filter { !$0.flags.isEmpty }
-        let slotText = bad.prefix(4).map { "[\($0.index)\($0.name.map { " " + $0 } ?? "")] \(Hex.format($0.routine)) \($0.flags.joined(separator: ","))" }
-          .joined(separator: "; ")
+        let slotText = bad.prefix(4).map {
+          "[\($0.index)\($0.name.map { " " + $0 } ?? "")] \(Hex.format($0.routine)) \($0.flags.joined(separator: ","))"
+        }
+        .joined(separator: "; ")
         return [
           String(p.process.pid), p.process.name, Hex.format(p.table), p.flags.joined(separator: ","),
           bad.isEmpty ? "ok" : "\(bad.count) slot(s): " + slotText,
@@ -94,7 +108,9 @@ public struct CallbackTableReport: Sendable {
     let rows = e.slots.enumerated().map { (i, routine) in (i, routine, e.names[i]) }
     switch format {
     case .json, .jsonl:
-      let items = rows.map { JSONValue.object([("index", .int(Int64($0.0))), ("routine", .address($0.1)), ("name", .string($0.2))]) }
+      let items = rows.map {
+        JSONValue.object([("index", .int(Int64($0.0))), ("routine", .address($0.1)), ("name", .string($0.2))])
+      }
       if format == .jsonl { return items.map { $0.serialized(pretty: false) + "\n" }.joined() }
       var members = context.header
       members.append(("table", .address(e.address)))
@@ -102,10 +118,14 @@ public struct CallbackTableReport: Sendable {
       members.append(("map", .array(items)))
       return JSONValue.object(members).serialized() + "\n"
     case .csv:
-      return ([CSV.line(["index", "routine", "name"])] + rows.map { CSV.line([String($0.0), Hex.format($0.1), $0.2 ?? ""]) })
+      return
+        ([CSV.line(["index", "routine", "name"])] + rows.map { CSV.line([String($0.0), Hex.format($0.1), $0.2 ?? ""]) })
         .joined(separator: "\n") + "\n"
     case .table, .html:
-      return TextTable(headers: ["index", "hex", "routine", "name"], rows: rows.map { [String($0.0), Hex.format(UInt64($0.0)), Hex.format($0.1), $0.2 ?? "-"] }).rendered()
+      return TextTable(
+        headers: ["index", "hex", "routine", "name"],
+        rows: rows.map { [String($0.0), Hex.format(UInt64($0.0)), Hex.format($0.1), $0.2 ?? "-"] }
+      ).rendered()
     }
   }
 }

@@ -71,24 +71,36 @@ public struct CallbacksReport: Sendable {
       var members = context.header
       members.append(("callbacks", .array(rows.map(Self.rowJSON))))
       members.append(
-        ("notLocated", .array(notLocated.map { .object([("family", .string($0.family)), ("reason", .string($0.reason))]) })))
+        (
+          "notLocated",
+          .array(notLocated.map { .object([("family", .string($0.family)), ("reason", .string($0.reason))]) })
+        ))
       members.append(
-        ("familyFindings",
-          .array(familyFindings.map {
-            .object([("family", .string($0.family)), ("flag", .string($0.rule.rawValue)), ("detail", .string($0.detail))])
-          })))
+        (
+          "familyFindings",
+          .array(
+            familyFindings.map {
+              .object([
+                ("family", .string($0.family)), ("flag", .string($0.rule.rawValue)), ("detail", .string($0.detail)),
+              ])
+            })
+        ))
       members.append(("warnings", .array(warnings.map { .string($0) })))
       return JSONValue.object(members).serialized() + "\n"
     case .jsonl:
       return rows.map { Self.rowJSON($0).serialized(pretty: false) + "\n" }.joined()
     case .csv:
-      let header = ["family", "head", "headSymbol", "index", "routine", "module", "offset", "symbol", "flags", "provenance", "details"]
+      let header = [
+        "family", "head", "headSymbol", "index", "routine", "module", "offset", "symbol", "flags", "provenance",
+        "details",
+      ]
       let lines = rows.map { row -> String in
         let e = row.entry
         return CSV.line([
           e.family, Hex.format(e.head), e.headSymbol, e.index.map(String.init) ?? "", Hex.format(e.routine),
           row.owner?.module.name ?? "", row.owner.map { Hex.format($0.offset) } ?? "",
-          row.owner.map { $0.symbol ?? $0.moduleOffsetText } ?? "", row.flags.joined(separator: "|"), e.provenance.rawValue,
+          row.owner.map { $0.symbol ?? $0.moduleOffsetText } ?? "", row.flags.joined(separator: "|"),
+          e.provenance.rawValue,
           e.details.map { "\($0.0)=\(Self.text($0.1))" }.joined(separator: "; "),
         ])
       }

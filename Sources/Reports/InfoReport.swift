@@ -17,7 +17,9 @@ public struct InfoReport: Sendable {
   /// Set for images CallScope synthesised itself (the bundled demo).
   public var synthetic: Bool
 
-  public init(memory: any PhysicalMemory, system: DiscoveredSystem, symbolSource: String? = nil, synthetic: Bool = false) {
+  public init(
+    memory: any PhysicalMemory, system: DiscoveredSystem, symbolSource: String? = nil, synthetic: Bool = false
+  ) {
     context = ReportContext(memory: memory, system: system, symbolSource: symbolSource)
     kernelSize = system.kernel?.size
     dtbSource = system.dtbSource
@@ -36,7 +38,11 @@ public struct InfoReport: Sendable {
     members.append(("kernelSize", kernelSize.map { .address($0) } ?? .null))
     members.append(("pdbPath", .string(context.kernel?.pdbPath)))
     members.append(("synthetic", .bool(synthetic)))
-    members.append(("notLocated", kernelNotFound.map { .array([.object([("what", .string("kernel")), ("reason", .string($0))])]) } ?? .array([])))
+    members.append(
+      (
+        "notLocated",
+        kernelNotFound.map { .array([.object([("what", .string("kernel")), ("reason", .string($0))])]) } ?? .array([])
+      ))
     members.append(("warnings", .array(warnings.map { .string($0) })))
     return .object(members)
   }

@@ -43,14 +43,17 @@ public struct ReportContext: Sendable {
 
   /// `"image": {path, format, size}`.
   public var imageJSON: JSONValue {
-    .object([("path", .string(imagePath)), ("format", .string(imageFormat)), ("size", .int(Int64(clamping: imageSize)))])
+    .object([
+      ("path", .string(imagePath)), ("format", .string(imageFormat)), ("size", .int(Int64(clamping: imageSize))),
+    ])
   }
 
   /// `"kernel": {base, dtb, arch, paging, pdb, build, symbolSource}`.
   public var kernelJSON: JSONValue {
-    let pdb: JSONValue = kernel.map {
-      .object([("name", .string($0.pdb.name)), ("guid", .string($0.pdb.guid)), ("age", .int(Int64($0.pdb.age)))])
-    } ?? .null
+    let pdb: JSONValue =
+      kernel.map {
+        .object([("name", .string($0.pdb.name)), ("guid", .string($0.pdb.guid)), ("age", .int(Int64($0.pdb.age)))])
+      } ?? .null
     return .object([
       ("base", kernel.map { .address($0.base) } ?? .null),
       ("dtb", .address(dtb)),

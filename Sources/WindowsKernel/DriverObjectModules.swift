@@ -35,9 +35,11 @@ public enum DriverObjectModules {
         guard let start = try? kernel.readPointer(object.address &+ startOffset),
           let size = try? kernel.readUnsigned(object.address &+ sizeOffset, width: 4), start != 0, size != 0
         else { continue }
-        let name = (try? kernel.readUnicodeString(object.address &+ nameOffset)) ?? "\(directory)\\\(object.name ?? "?")"
+        let name =
+          (try? kernel.readUnicodeString(object.address &+ nameOffset)) ?? "\(directory)\\\(object.name ?? "?")"
         let driverInit = (try? kernel.readPointer(object.address &+ initOffset)) ?? 0
-        drivers.append(DriverObjectInfo(address: object.address, name: name, start: start, size: size, driverInit: driverInit))
+        drivers.append(
+          DriverObjectInfo(address: object.address, name: name, start: start, size: size, driverInit: driverInit))
       }
     }
     return (drivers, warnings)

@@ -73,7 +73,8 @@ public enum KernelDiscovery {
         if let base = options.kernelBase {
           kernel = try KernelLocator.validate(space: space, base: base)
         } else {
-          kernel = try KernelLocator.locate(space: space, hints: hints(for: memory, candidates: candidates, dtb: attempt.dtb))
+          kernel = try KernelLocator.locate(
+            space: space, hints: hints(for: memory, candidates: candidates, dtb: attempt.dtb))
         }
         return DiscoveredSystem(
           space: space, dtbSource: attempt.dtbSource, pagingSource: attempt.pagingSource, kernel: kernel,

@@ -24,7 +24,9 @@ public enum KernelLocator {
   /// Checks that an ntoskrnl PE starts at `base` and reads its identity.
   public static func validate(space: VirtualAddressSpace, base: UInt64) throws(WindowsKernelError) -> KernelImage {
     let header: [UInt8]
-    do { header = try space.read(base, count: 0x1000) } catch { throw .notAKernel(address: base, detail: error.description) }
+    do { header = try space.read(base, count: 0x1000) } catch {
+      throw .notAKernel(address: base, detail: error.description)
+    }
     guard let probe = PEImage.probeHeader(header) else {
       throw .notAKernel(address: base, detail: "no MZ/PE header")
     }
@@ -36,7 +38,9 @@ public enum KernelLocator {
     }
     let cv: CodeViewRecord
     do {
-      guard let record = try pe.codeView() else { throw WindowsKernelError.notAKernel(address: base, detail: "no CodeView record") }
+      guard let record = try pe.codeView() else {
+        throw WindowsKernelError.notAKernel(address: base, detail: "no CodeView record")
+      }
       cv = record
     } catch let e as WindowsKernelError {
       throw e
@@ -57,7 +61,8 @@ public enum KernelLocator {
   /// Searches kernel space for the ntoskrnl image. `hints` are kernel addresses believed to lie inside
   /// ntoskrnl (e.g. the low stub's LmTarget, a crash-dump header's PsLoadedModuleList); they are tried
   /// first by stepping back page by page.
-  public static func locate(space: VirtualAddressSpace, hints: [UInt64] = []) throws(WindowsKernelError) -> KernelImage {
+  public static func locate(space: VirtualAddressSpace, hints: [UInt64] = []) throws(WindowsKernelError) -> KernelImage
+  {
     for hint in hints {
       if let found = searchBackward(space: space, from: hint, limit: 64 << 20) { return found }
     }
@@ -85,7 +90,9 @@ public enum KernelLocator {
       if let found { return found }
       _ = checked
     }
-    throw .kernelNotFound(path: space.memory.path, dtb: space.dtb, detail: "no PE whose CodeView record names ntkrnlmp/ntoskrnl/ntkrnlpa/ntkrpamp.pdb")
+    throw .kernelNotFound(
+      path: space.memory.path, dtb: space.dtb,
+      detail: "no PE whose CodeView record names ntkrnlmp/ntoskrnl/ntkrnlpa/ntkrpamp.pdb")
   }
 
   private static func searchBackward(space: VirtualAddressSpace, from hint: UInt64, limit: UInt64) -> KernelImage? {

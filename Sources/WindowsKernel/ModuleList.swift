@@ -18,7 +18,8 @@ public enum ModuleList {
   }
 
   /// The modules in PsLoadedModuleList order; broken entries become warnings.
-  public static func read(_ kernel: Kernel) throws(WindowsKernelError) -> (modules: [LoadedModule], warnings: [String]) {
+  public static func read(_ kernel: Kernel) throws(WindowsKernelError) -> (modules: [LoadedModule], warnings: [String])
+  {
     let layout = try Layout(kernel)
     let head = try kernel.address(of: "PsLoadedModuleList")
     let list = RobustListWalk.entries(space: kernel.space, head: head, bound: 4096, what: "PsLoadedModuleList")
@@ -42,7 +43,9 @@ public enum ModuleList {
     let base = try kernel.readPointer(entry &+ layout.dllBase)
     let size = try kernel.readUnsigned(entry &+ layout.sizeOfImage, width: 4)
     guard kernel.isKernelAddress(base), size > 0, size < 0x1000_0000 else {
-      throw .implausible(address: entry, structure: "_KLDR_DATA_TABLE_ENTRY", detail: "DllBase \(Hex.format(base)), SizeOfImage \(Hex.format(size))")
+      throw .implausible(
+        address: entry, structure: "_KLDR_DATA_TABLE_ENTRY",
+        detail: "DllBase \(Hex.format(base)), SizeOfImage \(Hex.format(size))")
     }
     let path = (try? kernel.readUnicodeString(entry &+ layout.fullName)) ?? ""
     var name = (try? kernel.readUnicodeString(entry &+ layout.baseName)) ?? ""

@@ -31,7 +31,9 @@ public final class ObjectManager: Sendable {
     creatorInfoSize = (try? kernel.size(of: "_OBJECT_HEADER_CREATOR_INFO")) ?? 0x20
     entryChain = try kernel.offset("_OBJECT_DIRECTORY_ENTRY", "ChainLink")
     entryObject = try kernel.offset("_OBJECT_DIRECTORY_ENTRY", "Object")
-    if case .array(_, let count)? = kernel.profile.field("_OBJECT_DIRECTORY", "HashBuckets")?.type, count > 0, count <= 64 {
+    if case .array(_, let count)? = kernel.profile.field("_OBJECT_DIRECTORY", "HashBuckets")?.type, count > 0,
+      count <= 64
+    {
       bucketCount = count
     } else {
       bucketCount = Self.defaultBucketCount
@@ -129,7 +131,8 @@ public final class ObjectManager: Sendable {
     var current = try object(at: root)
     for component in path.split(separator: "\\") where !component.isEmpty {
       guard current.typeName == "Directory" || current.address == root else {
-        throw .implausible(address: current.address, structure: "object", detail: "\(current.name ?? "?") is not a directory")
+        throw .implausible(
+          address: current.address, structure: "object", detail: "\(current.name ?? "?") is not a directory")
       }
       let (children, _) = entries(ofDirectory: current.address)
       guard let next = children.first(where: { $0.name?.lowercased() == component.lowercased() }) else {

@@ -51,7 +51,8 @@ public enum ProcessList {
     guard pid < 0x1_0000_0000, pid % 4 == 0 else {
       throw .implausible(address: eprocess, structure: "_EPROCESS", detail: "UniqueProcessId \(Hex.format(pid))")
     }
-    return Process(pid: pid, ppid: ppid, name: name, eprocess: eprocess, dtb: dtb, peb: peb, createTime: create, exitTime: exit)
+    return Process(
+      pid: pid, ppid: ppid, name: name, eprocess: eprocess, dtb: dtb, peb: peb, createTime: create, exitTime: exit)
   }
 
   /// The address space of a process (its own DTB; the kernel half is shared).

@@ -10,7 +10,9 @@ import MemoryImage
 /// Reads the PEB loader list of a process.
 public enum ProcessModules {
   /// The 64-bit (native) loader list of `process`.
-  public static func native(_ process: Process, kernel: Kernel) throws(WindowsKernelError) -> (modules: [UserModule], warnings: [String]) {
+  public static func native(_ process: Process, kernel: Kernel) throws(WindowsKernelError) -> (
+    modules: [UserModule], warnings: [String]
+  ) {
     guard process.peb != 0 else { return ([], []) }
     let space = ProcessList.addressSpace(of: process, kernel: kernel)
     let ldrOffset = try kernel.offset("_PEB", "Ldr")

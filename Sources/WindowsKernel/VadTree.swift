@@ -37,7 +37,9 @@ public struct Vad: Sendable, Hashable {
 /// Reads a process's VAD tree.
 public enum VadTree {
   /// Every VAD of `process`, in address order (bounded, cycle-safe, iterative).
-  public static func read(_ process: Process, kernel: Kernel, bound: Int = 65_536) throws(WindowsKernelError) -> (vads: [Vad], warnings: [String]) {
+  public static func read(_ process: Process, kernel: Kernel, bound: Int = 65_536) throws(WindowsKernelError) -> (
+    vads: [Vad], warnings: [String]
+  ) {
     let root = try kernel.readPointer(process.eprocess &+ (try kernel.offset("_EPROCESS", "VadRoot")))
     let left = try kernel.offset("_RTL_BALANCED_NODE", "Left")
     let right = try kernel.offset("_RTL_BALANCED_NODE", "Right")

@@ -20,7 +20,9 @@ public struct VirtualByteSource: ByteSource {
   }
 
   public func read(at offset: UInt64, count: Int) throws -> [UInt8] {
-    guard count >= 0 else { throw BinaryReadError.invalid(source: sourceName, offset: offset, message: "negative count") }
+    guard count >= 0 else {
+      throw BinaryReadError.invalid(source: sourceName, offset: offset, message: "negative count")
+    }
     try checkRange(offset: offset, count: UInt64(count))
     let (va, overflow) = base.addingReportingOverflow(offset)
     guard !overflow else { throw BinaryReadError.overflow(source: sourceName, offset: offset, what: "virtual address") }

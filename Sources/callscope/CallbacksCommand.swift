@@ -9,7 +9,8 @@ import WindowsKernel
 struct CallbacksCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "callbacks",
-    abstract: "List every kernel callback (notify routines, registry, object, bugcheck, I/O, power, PnP, …) with owners.")
+    abstract:
+      "List every kernel callback (notify routines, registry, object, bugcheck, I/O, power, PnP, …) with owners.")
 
   @OptionGroup var imageOptions: ImageOptions
   @OptionGroup var symbolOptions: SymbolOptions
@@ -28,7 +29,8 @@ struct CallbacksCommand: ParsableCommand {
     if let family, family != "list" {
       let unknown = Set(family.split(separator: ",").map(String.init)).subtracting(CallbackScanner.familyIDs)
       guard unknown.isEmpty else {
-        throw ValidationError("unknown famil\(unknown.count == 1 ? "y" : "ies"): \(unknown.sorted().joined(separator: ", "))")
+        throw ValidationError(
+          "unknown famil\(unknown.count == 1 ? "y" : "ies"): \(unknown.sorted().joined(separator: ", "))")
       }
     }
   }

@@ -46,7 +46,8 @@ struct ConvertCommand: ParsableCommand {
       majorVersion: 0xf,
       minorVersion: build)
     try CrashDumpWriter.writeFull64(from: memory, to: out, header: parameters)
-    Terminal.standardError.write("callscope: wrote \(out) (\(memory.ranges.count) run(s), kernel \(Hex.format(kernel.base)))\n")
+    Terminal.standardError.write(
+      "callscope: wrote \(out) (\(memory.ranges.count) run(s), kernel \(Hex.format(kernel.base)))\n")
   }
 
   private static func buildNumber(from version: String?) -> UInt32? {

@@ -25,7 +25,8 @@ struct DemoCommand: ParsableCommand {
     let builder = try WindowsImageBuilder(WindowsImageConfiguration(seed: seed))
     try builder.writeRaw(to: path)
     defer { if imagePath == nil { try? FileManager.default.removeItem(atPath: path) } }
-    Terminal.standardOutput.write("== SYNTHETIC demo image (written by CallScope's builder, not a real machine): \(path)\n\n")
+    Terminal.standardOutput.write(
+      "== SYNTHETIC demo image (written by CallScope's builder, not a real machine): \(path)\n\n")
     let memory = try MemoryImageOpener.open(path: path)
     let system = try KernelDiscovery.discover(memory: memory)
     let report = InfoReport(memory: memory, system: system, synthetic: true)

@@ -41,7 +41,8 @@ struct KCTCommand: ParsableCommand {
     var expected = fromPDB(gathered, kernel: kernel, warnings: &warnings)
     if expected == nil { expected = KernelCallbackTableScanner.majority(gathered, kernel: kernel) }
     let checked = KernelCallbackTableScanner.check(gathered, expected: expected, kernel: kernel)
-    let report = CallbackTableReport(context: session.context, processes: checked, expected: expected, warnings: warnings)
+    let report = CallbackTableReport(
+      context: session.context, processes: checked, expected: expected, warnings: warnings)
     try outputOptions.emit(map ? report.renderedMap(outputOptions.format) : report.rendered(outputOptions.format))
     if failOnFindings, report.hasFindings { throw FindingsExit() }
   }
@@ -50,11 +51,14 @@ struct KCTCommand: ParsableCommand {
   private func fromPDB(_ gathered: [KernelCallbackTableScanner.Gathered], kernel: Kernel, warnings: inout [String])
     -> ExpectedCallbackTable?
   {
-    guard let host = gathered.first(where: { $0.user32 != nil && $0.table != 0 }) ?? gathered.first(where: { $0.user32 != nil }),
+    guard
+      let host = gathered.first(where: { $0.user32 != nil && $0.table != 0 })
+        ?? gathered.first(where: { $0.user32 != nil }),
       let user32 = host.user32
     else { return nil }
     let space = ProcessList.addressSpace(of: host.process, kernel: kernel)
-    let source = VirtualByteSource(space: space, base: user32.base, size: user32.size, name: "user32.dll in pid \(host.process.pid)")
+    let source = VirtualByteSource(
+      space: space, base: user32.base, size: user32.size, name: "user32.dll in pid \(host.process.pid)")
     guard let pe = try? PEImage(source: source, layout: .mapped), let cv = try? pe.codeView() else {
       warnings.append("user32.dll's debug directory is not readable; expected table taken from the processes")
       return nil
@@ -63,11 +67,13 @@ struct KCTCommand: ParsableCommand {
     guard let profile = ProfileResolution.loadOptional(identity: identity, options: symbolOptions),
       let dispatch = profile.symbol("apfnDispatch")
     else {
-      warnings.append("user32.pdb \(identity.isfKey) not found on the symbol path; expected table taken from the processes")
+      warnings.append(
+        "user32.pdb \(identity.isfKey) not found on the symbol path; expected table taken from the processes")
       return nil
     }
     var names: [UInt64: String] = [:]
-    for name in profile.symbolNames where name.hasPrefix("__fn") || name.hasPrefix("__Client") || name.hasPrefix("_fn") {
+    for name in profile.symbolNames where name.hasPrefix("__fn") || name.hasPrefix("__Client") || name.hasPrefix("_fn")
+    {
       if let rva = profile.symbol(name)?.rva { names[user32.base &+ rva] = name }
     }
     let address = user32.base &+ dispatch.rva
