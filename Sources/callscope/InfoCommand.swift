@@ -9,6 +9,7 @@ struct InfoCommand: ParsableCommand {
     commandName: "info", abstract: "Show the image's format, paging mode, DTB, kernel base, PDB and build.")
 
   @OptionGroup var imageOptions: ImageOptions
+  @OptionGroup var symbolOptions: SymbolOptions
   @OptionGroup var outputOptions: OutputOptions
 
   func validate() throws {
@@ -19,7 +20,17 @@ struct InfoCommand: ParsableCommand {
 
   func run() throws {
     let (memory, system) = try imageOptions.discover()
-    let report = InfoReport(memory: memory, system: system)
+    // Which symbol source answers for this kernel (bundled, a PDB or ISF on the path, a download).
+    var symbolSource: String?
+    if let kernel = system.kernel {
+      do {
+        symbolSource = try ProfileResolution.load(identity: kernel.pdb, options: symbolOptions).source.rawValue
+      } catch {
+        symbolSource = nil
+        Terminal.standardError.write("callscope: no symbols for \(kernel.pdb): \(error)\n")
+      }
+    }
+    let report = InfoReport(memory: memory, system: system, symbolSource: symbolSource)
     switch outputOptions.format {
     case .json: try outputOptions.emit(report.json.serialized() + "\n")
     default: try outputOptions.emit(report.table)
