@@ -46,11 +46,11 @@ public enum KernelCallbackTableScanner {
       warnings += vadWarnings
       if modules.first(where: { $0.name.lowercased() == "user32.dll" }) == nil {
         // Loader list absent or paged out: take user32 from its image-backed VAD.
-        if let vad = vads.first(where: { ($0.fileName ?? "").lowercased().hasSuffix("\\user32.dll") }) {
+        if let vad = vads.first(where: { ($0.fileName ?? "").lowercased().hasSuffix("\\user32.dll") }),
+          vad.end >= vad.start, case let (size, overflow) = (vad.end - vad.start).addingReportingOverflow(1), !overflow
+        {
           modules.append(
-            UserModule(
-              name: "user32.dll", path: vad.fileName ?? "", base: vad.start, size: vad.end - vad.start + 1,
-              source: "vad"))
+            UserModule(name: "user32.dll", path: vad.fileName ?? "", base: vad.start, size: size, source: "vad"))
         }
       }
       return Gathered(process: process, table: table, wow64: false, modules: modules, vads: vads, warnings: warnings)

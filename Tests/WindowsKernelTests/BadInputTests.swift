@@ -186,21 +186,9 @@ import WindowsKernel
 
   @Test func loopingDirectoryChainKeepsEveryObjectOnce() throws {
     try Self.withPatched { copy, clean, _ in
-      let manager = try ObjectManager(kernel: clean.kernel)
-      let directory = try manager.lookup("\\Callback").address
-      let buckets = try ISFOffsets.offset("_OBJECT_DIRECTORY", "HashBuckets")
-      let chain = try ISFOffsets.offset("_OBJECT_DIRECTORY_ENTRY", "ChainLink")
       // The longest bucket chain: its last entry's ChainLink is pointed back at its first entry.
-      var best: [UInt64] = []
-      for bucket in 0..<37 {
-        var entries: [UInt64] = []
-        var entry = try clean.kernel.readPointer(directory + buckets + UInt64(bucket) * 8)
-        while entry != 0, entries.count < 64 {
-          entries.append(entry)
-          entry = try clean.kernel.readPointer(entry + chain)
-        }
-        if entries.count > best.count { best = entries }
-      }
+      let chain = try ISFOffsets.offset("_OBJECT_DIRECTORY_ENTRY", "ChainLink")
+      let best = try Self.longestCallbackChain(clean)
       let first = try #require(best.first)
       let last = try #require(best.last)
       try copy.write(first, atVirtual: last + chain, in: clean.kernel.space)
@@ -213,6 +201,78 @@ import WindowsKernel
       #expect(Set(objects.compactMap(\.name)) == Set(expected.keys))
       #expect(warnings.count == 1)
       #expect(warnings.first?.contains("chain loops") == true, "\(warnings)")
+    }
+  }
+}
+
+extension BadInputTests {
+  /// The longest bucket chain of `\Callback` in the clean image (entry addresses, in chain order).
+  static func longestCallbackChain(_ clean: KernelFixture) throws -> [UInt64] {
+    let directory = try ObjectManager(kernel: clean.kernel).lookup("\\Callback").address
+    let buckets = try ISFOffsets.offset("_OBJECT_DIRECTORY", "HashBuckets")
+    let chain = try ISFOffsets.offset("_OBJECT_DIRECTORY_ENTRY", "ChainLink")
+    var best: [UInt64] = []
+    for bucket in 0..<37 {
+      var entries: [UInt64] = []
+      var entry = try clean.kernel.readPointer(directory + buckets + UInt64(bucket) * 8)
+      while entry != 0, entries.count < 64 {
+        entries.append(entry)
+        entry = try clean.kernel.readPointer(entry + chain)
+      }
+      if entries.count > best.count { best = entries }
+    }
+    return best
+  }
+
+  @Test func unreadableObjectDoesNotEndItsBucketChain() throws {
+    let clean = try KernelFixture.image(Self.clean)
+    let chain = try Self.longestCallbackChain(clean)
+    try #require(chain.count >= 2, "the test needs a bucket holding two objects")
+    let victim = chain[0]
+    let victimBody = try clean.kernel.readPointer(victim + ISFOffsets.offset("_OBJECT_DIRECTORY_ENTRY", "Object"))
+    try Self.withPatched { copy, clean, _ in
+      // The first entry's Object points into unmapped kernel space.
+      let object = try ISFOffsets.offset("_OBJECT_DIRECTORY_ENTRY", "Object")
+      try copy.write(0xffff_8000_dead_0000, atVirtual: victim + object, in: clean.kernel.space)
+    } check: { patched, truth in
+      let manager = try ObjectManager(kernel: patched.kernel)
+      let (objects, warnings) = manager.entries(ofDirectory: try manager.lookup("\\Callback").address)
+      var expected: [String: UInt64] = [:]
+      for (key, value) in try truth.object("callback_objects") { expected[key] = TestData.hex(value) }
+      let lost = expected.filter { $0.value == victimBody }
+      #expect(lost.count == 1)
+      #expect(objects.count == expected.count - 1)
+      #expect(Set(objects.compactMap(\.name)) == Set(expected.keys).subtracting(lost.keys))
+      #expect(warnings.count == 1)
+      #expect(warnings.first?.contains(hexText(victim)) == true, "\(warnings)")
+    }
+  }
+
+  @Test func invertedVadRangeIsSkippedWithAWarning() throws {
+    let victim = "notepad.exe"
+    let truth = try KernelFixture.truth(Self.clean)
+    let row = try truth.process(named: victim)
+    let truthVads = try #require(row["vads"] as? [[String: Any]])
+    let index = try #require(truthVads.firstIndex { ($0["file"] as? String)?.hasSuffix("user32.dll") == true })
+    let node = try #require(TestData.hex(truthVads[index]["vad"]))
+    try Self.withPatched { copy, clean, _ in
+      // StartingVpn above EndingVpn.
+      try copy.write(
+        0xffff_fff0, width: 4, atVirtual: node + ISFOffsets.offset("_MMVAD_SHORT", "StartingVpn"),
+        in: clean.kernel.space)
+    } check: { patched, truth in
+      let (processes, _) = try ProcessList.read(patched.kernel)
+      let process = try #require(processes.first { $0.name == victim })
+      let (vads, warnings) = try VadTree.read(process, kernel: patched.kernel)
+      var expected = truthVads
+      expected.remove(at: index)
+      #expect(vads.map(\.start) == expected.compactMap { TestData.hex($0["start"]) })
+      #expect(vads.map(\.end) == expected.compactMap { TestData.hex($0["end"]) })
+      #expect(warnings.count == 1)
+      #expect(warnings.first?.contains(hexText(node)) == true, "\(warnings)")
+      // The KernelCallbackTable check still finds user32 through the loader list.
+      let gathered = KernelCallbackTableScanner.gather(patched.kernel, processes: [process])
+      #expect(gathered.first?.user32?.base == TestData.hex(try truth.object("user32")["base"]))
     }
   }
 }

@@ -101,7 +101,7 @@ enum ISFOffsets {
     ("_PEB_LDR_DATA", "InLoadOrderModuleList"), ("_LDR_DATA_TABLE_ENTRY", "InLoadOrderLinks"),
     ("_OBJECT_DIRECTORY", "HashBuckets"), ("_OBJECT_DIRECTORY_ENTRY", "ChainLink"),
     ("_OBJECT_DIRECTORY_ENTRY", "Object"), ("_UNICODE_STRING", "Length"), ("_UNICODE_STRING", "MaximumLength"),
-    ("_UNICODE_STRING", "Buffer"),
+    ("_UNICODE_STRING", "Buffer"), ("_MMVAD_SHORT", "StartingVpn"), ("_MMVAD_SHORT", "EndingVpn"),
   ]
 
   nonisolated(unsafe) private static var cached: [String: UInt64]?
