@@ -43,6 +43,37 @@ import WindowsKernel
     }
   }
 
+  /// PEB.Ldr load-order lists and VAD trees of every process (the truth's `ldr.load_order`, `vads`).
+  @Test(arguments: ["win10-19041-clean", "win10-19041-kct-hijack"])
+  func loaderListsAndVadsMatchTruth(_ name: String) throws {
+    let fixture = try KernelFixture.image(name)
+    let truth = try KernelFixture.truth(name)
+    let (processes, _) = try ProcessList.read(fixture.kernel)
+    var modulesCompared = 0
+    for row in try truth.rows("processes") {
+      let process = try #require(processes.first { $0.eprocess == TestData.hex(row["eprocess"]) })
+      let order = (row["ldr"] as? [String: Any])?["load_order"] as? [[String: Any]] ?? []
+      let (modules, moduleWarnings) = try ProcessModules.native(process, kernel: fixture.kernel)
+      #expect(modules.map(\.name) == order.compactMap { $0["name"] as? String }, "\(process.name)")
+      #expect(modules.map(\.path) == order.compactMap { $0["full_name"] as? String }, "\(process.name)")
+      #expect(modules.map(\.base) == order.compactMap { TestData.hex($0["base"]) }, "\(process.name)")
+      #expect(modules.map(\.size) == order.compactMap { TestData.hex($0["size"]) }, "\(process.name)")
+      modulesCompared += modules.count
+      if row["ldr"] is [String: Any] { #expect(moduleWarnings.isEmpty, "\(process.name): \(moduleWarnings)") }
+
+      let truthVads = row["vads"] as? [[String: Any]] ?? []
+      let (vads, vadWarnings) = try VadTree.read(process, kernel: fixture.kernel)
+      #expect(vadWarnings.isEmpty)
+      #expect(vads.map(\.start) == truthVads.compactMap { TestData.hex($0["start"]) }, "\(process.name)")
+      #expect(vads.map(\.end) == truthVads.compactMap { TestData.hex($0["end"]) }, "\(process.name)")
+      #expect(vads.map(\.protectionName) == truthVads.compactMap { $0["protection"] as? String }, "\(process.name)")
+      #expect(
+        vads.map(\.privateMemory) == truthVads.compactMap { ($0["private_memory"] as? Int).map { $0 == 1 } },
+        "\(process.name)")
+    }
+    #expect(modulesCompared > 50)
+  }
+
   @Test(arguments: KernelFixture.imageNames)
   func callbackDirectoryMatchesTruth(_ name: String) throws {
     let fixture = try KernelFixture.image(name)
