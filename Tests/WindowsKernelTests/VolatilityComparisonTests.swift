@@ -33,7 +33,8 @@ enum Volatility {
   static func integer(_ any: Any?) -> UInt64? { (any as? NSNumber)?.uint64Value }
 }
 
-@Suite struct VolatilityComparisonTests {
+// Serialized: the first run fills Volatility's cache (slow, once), the second reuses it.
+@Suite(.serialized) struct VolatilityComparisonTests {
   static let name = "win10-19041-clean"
 
   @Test func processesMatchVolatilityPslist() throws {
