@@ -58,7 +58,10 @@ let package = Package(
     .testTarget(name: "SymbolsTests", dependencies: ["Symbols", "ImageBuilder", "TestData"]),
     .testTarget(
       name: "WindowsKernelTests",
-      dependencies: ["WindowsKernel", "AddressSpace", "MemoryImage", "Symbols", "ImageBuilder", "TestData"]),
+      dependencies: [
+        "WindowsKernel", "Callbacks", "AddressSpace", "MemoryImage", "PortableExecutable", "Symbols", "ImageBuilder",
+        "TestData",
+      ]),
     .testTarget(
       name: "CallbacksTests",
       dependencies: [

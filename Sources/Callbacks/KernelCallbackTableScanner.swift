@@ -3,6 +3,7 @@
 
 import AddressSpace
 import BinaryReading
+import Symbols
 import WindowsKernel
 
 /// Checks KernelCallbackTables across processes.
@@ -45,11 +46,11 @@ public enum KernelCallbackTableScanner {
       warnings += vadWarnings
       if modules.first(where: { $0.name.lowercased() == "user32.dll" }) == nil {
         // Loader list absent or paged out: take user32 from its image-backed VAD.
-        if let vad = vads.first(where: { ($0.fileName ?? "").lowercased().hasSuffix("\\user32.dll") }) {
+        if let vad = vads.first(where: { ($0.fileName ?? "").lowercased().hasSuffix("\\user32.dll") }),
+          vad.end >= vad.start, case let (size, overflow) = (vad.end - vad.start).addingReportingOverflow(1), !overflow
+        {
           modules.append(
-            UserModule(
-              name: "user32.dll", path: vad.fileName ?? "", base: vad.start, size: vad.end - vad.start + 1,
-              source: "vad"))
+            UserModule(name: "user32.dll", path: vad.fileName ?? "", base: vad.start, size: size, source: "vad"))
         }
       }
       return Gathered(process: process, table: table, wow64: false, modules: modules, vads: vads, warnings: warnings)
@@ -68,6 +69,42 @@ public enum KernelCallbackTableScanner {
     else { return nil }
     let slots = readSlots(address, process: host.process, kernel: kernel, within: user32)
     return ExpectedCallbackTable(address: address, slots: slots, names: [:], source: "majority")
+  }
+
+  /// Whether a public symbol names a user-mode callback routine of user32 (`__fnCOPYDATA`,
+  /// `__ClientLoadLibrary`, `_fnDWORD` on older builds).
+  public static func isCallbackRoutineName(_ name: String) -> Bool {
+    name.hasPrefix("__fn") || name.hasPrefix("__Client") || name.hasPrefix("_fn")
+  }
+
+  /// Address → name of every callback routine public of user32's profile, for user32 mapped at `base`.
+  public static func routineNames(fromPDB profile: any KernelProfile, base: UInt64) -> [UInt64: String] {
+    var names: [UInt64: String] = [:]
+    for name in profile.symbolNames.sorted() where isCallbackRoutineName(name) {
+      guard let rva = profile.symbol(name)?.rva else { continue }
+      let (address, overflow) = base.addingReportingOverflow(rva)
+      if !overflow, names[address] == nil { names[address] = name }
+    }
+    return names
+  }
+
+  /// Slot index → routine name, for the slots whose routine `names` knows.
+  public static func slotNames(_ slots: [UInt64], names: [UInt64: String]) -> [Int: String] {
+    var out: [Int: String] = [:]
+    for (i, routine) in slots.enumerated() { out[i] = names[routine] }
+    return out
+  }
+
+  /// The expectation from user32's PDB profile: `apfnDispatch` (public symbol) in `user32` as mapped in
+  /// `process`, its slots, and the `__fn*` name of each. Nil when the profile lacks `apfnDispatch`.
+  public static func expected(
+    fromPDB profile: any KernelProfile, user32: UserModule, process: WindowsKernel.Process, kernel: Kernel
+  ) -> ExpectedCallbackTable? {
+    guard let dispatch = profile.symbol("apfnDispatch"), dispatch.rva < user32.size else { return nil }
+    let address = user32.base &+ dispatch.rva  // rva < user32.size, and base + size is a mapped address
+    let slots = readSlots(address, process: process, kernel: kernel, within: user32)
+    let names = routineNames(fromPDB: profile, base: user32.base)
+    return ExpectedCallbackTable(address: address, slots: slots, names: slotNames(slots, names: names), source: "pdb")
   }
 
   /// Reads the slots of the table at `address` while they point into `module` (the real table

@@ -56,9 +56,36 @@ public final class Kernel: Sendable {
     try readPointer(try address(of: symbol))
   }
 
-  /// Reads a UNICODE_STRING structure at `va`.
+  /// Reads a UNICODE_STRING structure at `va`; an odd Length or one above MaximumLength is rejected.
   public func readUnicodeString(_ va: UInt64) throws(WindowsKernelError) -> String {
-    do { return try space.readUnicodeString(at: va) } catch { throw .translation(error) }
+    try Self.readUnicodeString(in: space, at: va)
+  }
+
+  /// Reads the UNICODE_STRING at `va` of `space` (a kernel or process address space), after checking
+  /// its header: ntdef.h's UNICODE_STRING {USHORT Length; USHORT MaximumLength; PWSTR Buffer} counts
+  /// bytes of UTF-16, so Length is even and at most MaximumLength in every string the system made.
+  public static func readUnicodeString(in space: VirtualAddressSpace, at va: UInt64) throws(WindowsKernelError)
+    -> String
+  {
+    do {
+      let length = try space.readUInt16(va)
+      let (maximumField, overflow) = va.addingReportingOverflow(2)
+      guard !overflow else { throw WindowsKernelError.translation(.nonCanonical(va: va)) }
+      let maximum = try space.readUInt16(maximumField)
+      guard length % 2 == 0, length <= maximum else {
+        throw WindowsKernelError.implausible(
+          address: va, structure: "_UNICODE_STRING",
+          detail: "Length \(Hex.format(UInt64(length))), MaximumLength \(Hex.format(UInt64(maximum))); "
+            + "expected an even Length no larger than MaximumLength")
+      }
+      return try space.readUnicodeString(at: va)
+    } catch let error as WindowsKernelError {
+      throw error
+    } catch let error as TranslationError {
+      throw .translation(error)
+    } catch {
+      throw .implausible(address: va, structure: "_UNICODE_STRING", detail: "\(error)")
+    }
   }
 
   /// Reads bytes.

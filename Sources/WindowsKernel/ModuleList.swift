@@ -28,7 +28,8 @@ public enum ModuleList {
     for link in list.entries {
       let entry = link &- layout.links  // links lies inside the entry, so entry ≤ link
       do {
-        modules.append(try module(at: entry, layout: layout, kernel: kernel, origin: .loadedModuleList))
+        modules.append(
+          try module(at: entry, layout: layout, kernel: kernel, origin: .loadedModuleList, warnings: &warnings))
       } catch {
         warnings.append("module entry at \(Hex.format(entry)): \(error)")
       }
@@ -37,9 +38,9 @@ public enum ModuleList {
   }
 
   /// Decodes one KLDR_DATA_TABLE_ENTRY.
-  static func module(at entry: UInt64, layout: Layout, kernel: Kernel, origin: ModuleOrigin) throws(WindowsKernelError)
-    -> LoadedModule
-  {
+  static func module(
+    at entry: UInt64, layout: Layout, kernel: Kernel, origin: ModuleOrigin, warnings: inout [String]
+  ) throws(WindowsKernelError) -> LoadedModule {
     let base = try kernel.readPointer(entry &+ layout.dllBase)
     let size = try kernel.readUnsigned(entry &+ layout.sizeOfImage, width: 4)
     guard kernel.isKernelAddress(base), size > 0, size < 0x1000_0000 else {
@@ -47,8 +48,14 @@ public enum ModuleList {
         address: entry, structure: "_KLDR_DATA_TABLE_ENTRY",
         detail: "DllBase \(Hex.format(base)), SizeOfImage \(Hex.format(size))")
     }
-    let path = (try? kernel.readUnicodeString(entry &+ layout.fullName)) ?? ""
-    var name = (try? kernel.readUnicodeString(entry &+ layout.baseName)) ?? ""
+    var path = ""
+    var name = ""
+    do { path = try kernel.readUnicodeString(entry &+ layout.fullName) } catch {
+      warnings.append("module entry at \(Hex.format(entry)) (DllBase \(Hex.format(base))): FullDllName: \(error)")
+    }
+    do { name = try kernel.readUnicodeString(entry &+ layout.baseName) } catch {
+      warnings.append("module entry at \(Hex.format(entry)) (DllBase \(Hex.format(base))): BaseDllName: \(error)")
+    }
     if name.isEmpty { name = path.split(separator: "\\").last.map(String.init) ?? "" }
     return LoadedModule(name: name, path: path, base: base, size: size, entry: entry, origin: origin)
   }

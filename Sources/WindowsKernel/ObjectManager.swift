@@ -113,12 +113,15 @@ public final class ObjectManager: Sendable {
           warnings.append("directory \(Hex.format(directory)) bucket \(bucket): chain loops at \(Hex.format(entry))")
           break
         }
+        // A bad object does not end the chain: only an unreadable ChainLink does.
         do {
           let body = try kernel.readPointer(entry &+ entryObject)
           objects.append(try object(at: body))
-          entry = try kernel.readPointer(entry &+ entryChain)
         } catch {
           warnings.append("directory entry at \(Hex.format(entry)): \(error)")
+        }
+        do { entry = try kernel.readPointer(entry &+ entryChain) } catch {
+          warnings.append("directory entry at \(Hex.format(entry)): ChainLink unreadable: \(error)")
           break
         }
       }

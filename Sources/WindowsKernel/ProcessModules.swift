@@ -33,8 +33,8 @@ public enum ProcessModules {
       do {
         let base = try space.readPointer(entry &+ dllBase)
         let size = UInt64(try space.readUInt32(entry &+ sizeOfImage))
-        let path = (try? space.readUnicodeString(at: entry &+ fullName)) ?? ""
-        let name = (try? space.readUnicodeString(at: entry &+ baseName)) ?? ""
+        let path = (try? Kernel.readUnicodeString(in: space, at: entry &+ fullName)) ?? ""
+        let name = (try? Kernel.readUnicodeString(in: space, at: entry &+ baseName)) ?? ""
         modules.append(UserModule(name: name, path: path, base: base, size: size, source: "ldr"))
       } catch {
         warnings.append("LDR entry at \(Hex.format(entry)): \(error)")

@@ -9,6 +9,7 @@ import Symbols
 
 /// One virtual address descriptor.
 public struct Vad: Sendable, Hashable {
+  /// First byte of the range (VadTree.read only returns VADs with start ≤ end).
   public var start: UInt64
   /// Last byte of the range (inclusive).
   public var end: UInt64
@@ -69,12 +70,20 @@ public enum VadTree {
         let lowHigh = startHigh.flatMap { try? kernel.readUnsigned(node &+ $0, width: 1) } ?? 0
         let highHigh = endHigh.flatMap { try? kernel.readUnsigned(node &+ $0, width: 1) } ?? 0
         let flags = try kernel.readUnsigned(node &+ flagsOffset, width: 4)
+        // VPNs are at most 32 + 8 bits wide, so neither shift can lose bits.
         let start = (low | lowHigh << 32) << 12
         let end = ((high | highHigh << 32) << 12) | 0xfff
-        vads.append(
-          Vad(
-            start: start, end: end, protection: Int(bits(flags, protection) ?? 0),
-            privateMemory: (bits(flags, privateBit) ?? 0) != 0, fileName: fileName(node, kernel: kernel), node: node))
+        if end < start {
+          warnings.append(
+            "VAD at \(Hex.format(node)): EndingVpn \(Hex.format(end >> 12)) is below StartingVpn "
+              + "\(Hex.format(start >> 12)); range skipped")
+        } else {
+          vads.append(
+            Vad(
+              start: start, end: end, protection: Int(bits(flags, protection) ?? 0),
+              privateMemory: (bits(flags, privateBit) ?? 0) != 0, fileName: fileName(node, kernel: kernel),
+              node: node))
+        }
         for child in [try kernel.readPointer(node &+ left), try kernel.readPointer(node &+ right)] where child != 0 {
           stack.append(child)
         }

@@ -65,21 +65,14 @@ struct KCTCommand: ParsableCommand {
     }
     let identity = PDBIdentity(name: "user32.pdb", guid: cv.guidString, age: cv.age)
     guard let profile = ProfileResolution.loadOptional(identity: identity, options: symbolOptions),
-      let dispatch = profile.symbol("apfnDispatch")
+      let expected = KernelCallbackTableScanner.expected(
+        fromPDB: profile, user32: user32, process: host.process, kernel: kernel)
     else {
       warnings.append(
-        "user32.pdb \(identity.isfKey) not found on the symbol path; expected table taken from the processes")
+        "user32.pdb \(identity.isfKey) (with apfnDispatch) not found on the symbol path; "
+          + "expected table taken from the processes")
       return nil
     }
-    var names: [UInt64: String] = [:]
-    for name in profile.symbolNames where name.hasPrefix("__fn") || name.hasPrefix("__Client") || name.hasPrefix("_fn")
-    {
-      if let rva = profile.symbol(name)?.rva { names[user32.base &+ rva] = name }
-    }
-    let address = user32.base &+ dispatch.rva
-    let slots = KernelCallbackTableScanner.readSlots(address, process: host.process, kernel: kernel, within: user32)
-    var slotNames: [Int: String] = [:]
-    for (i, routine) in slots.enumerated() { slotNames[i] = names[routine] }
-    return ExpectedCallbackTable(address: address, slots: slots, names: slotNames, source: "pdb")
+    return expected
   }
 }
