@@ -130,7 +130,14 @@ public enum KernelCallbackTableScanner {
     -> [ProcessCallbackTable]
   {
     gathered.compactMap { g -> ProcessCallbackTable? in
-      guard g.table != 0 else { return nil }
+      guard g.table != 0 else {
+        // No table: a non-GUI process, unless its PEB could not be read — then say so for this process.
+        guard g.process.peb != 0, g.warnings.contains(where: { $0.hasPrefix("PEB.KernelCallbackTable unreadable") })
+        else { return nil }
+        return ProcessCallbackTable(
+          process: g.process, table: 0, wow64: g.wow64, user32: g.user32, expected: expected?.address, slots: [],
+          flags: [], warnings: g.warnings)
+      }
       var flags: [String] = []
       let space = ProcessList.addressSpace(of: g.process, kernel: kernel)
       if let u = g.user32, !u.contains(g.table) { flags.append("table-outside-user32") }

@@ -86,6 +86,7 @@ public struct CallbackTableReport: Sendable {
         text += "expected table: unknown (no user32 PDB and no GUI process with user32)\n"
       }
       let rows = processes.map { p -> [String] in
+        if p.table == 0 { return [String(p.process.pid), p.process.name, "unreadable", "", "see warning"] }
         let bad = p.slots.filter { !$0.flags.isEmpty }
         let slotText = bad.prefix(4).map {
           "[\($0.index)\($0.name.map { " " + $0 } ?? "")] \(Hex.format($0.routine)) \($0.flags.joined(separator: ","))"
@@ -98,6 +99,7 @@ public struct CallbackTableReport: Sendable {
       }
       text += TextTable(headers: ["pid", "name", "table", "flags", "slots"], rows: rows).rendered()
       for w in warnings { text += "warning: \(w)\n" }
+      for p in processes { for w in p.warnings { text += "warning: pid \(p.process.pid) \(p.process.name): \(w)\n" } }
       return text
     }
   }
