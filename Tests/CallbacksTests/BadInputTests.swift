@@ -72,6 +72,36 @@ import WindowsKernel
     #expect(!result.warnings.isEmpty)
   }
 
+  @Test func zeroFilledCallbackBlockBehindALiveSlot() throws {
+    let clean = try CleanImage.get()
+    let victim = try #require(clean.planted("process-notify").first { $0.slot == 3 })
+    let block = try #require(victim.objectVA)
+    // EX_CALLBACK_ROUTINE_BLOCK is 0x18 bytes on x64 (ntos.h); the slot still references it.
+    let scan = try scanPatched(
+      "zero-block", damaged: "process-notify", [(block, [UInt8](repeating: 0, count: 0x18))])
+    let result = try #require(scan.family("process-notify"))
+    #expect(result.warnings.contains { $0.contains("slot 3") }, "\(result.warnings)")
+    let others = clean.planted("process-notify").filter { $0.slot != 3 }.map(\.function)
+    #expect(result.entries.map(\.routine) == others)
+  }
+
+  @Test func bothDirectionsOfTheRegistryListDangle() throws {
+    let clean = try CleanImage.get()
+    let records = clean.planted("registry")
+    try #require(records.count == 2)
+    let first = try #require(records.first?.objectVA)
+    let last = try #require(records.last?.objectVA)
+    let unmapped: UInt64 = 0xffff_952c_7c80_05a0
+    // The first block's Flink and the last block's Blink (LIST_ENTRY at +0: Blink at +8) dangle.
+    let scan = try scanPatched(
+      "reg-both", damaged: "registry",
+      [(first, CleanImage.le64(unmapped)), (last + 8, CleanImage.le64(unmapped + 0x40))])
+    let result = try #require(scan.family("registry"))
+    #expect(!result.warnings.isEmpty)
+    // Each block is still reached from one side; the dangling targets are not rows.
+    #expect(result.entries.map(\.routine).sorted() == records.map(\.function).sorted())
+  }
+
   @Test func smearedFunctionPointerInACallbackBlock() throws {
     let clean = try CleanImage.get()
     let victim = try #require(clean.planted("process-notify").first { $0.slot == 2 })
