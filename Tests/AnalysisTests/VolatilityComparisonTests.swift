@@ -9,6 +9,10 @@ import TestData
 import Testing
 import WindowsKernel
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// One row of `vol -r json windows.callbacks`.
 struct VolatilityCallback: Sendable {
   var type: String
@@ -55,6 +59,14 @@ actor VolatilityRunner {
 
   static func run(_ name: String) throws -> [VolatilityCallback] {
     let image = try TestData.decompressed("images/win10-19041-\(name).raw.xz")
+    // Test processes of several checkouts may share these folders: one Volatility run at a time each.
+    try FileManager.default.createDirectory(at: TestData.cacheDir, withIntermediateDirectories: true)
+    let lockPath = TestData.cacheDir.appendingPathComponent("analysis-tests-volatility-\(name).lock").path
+    let lock = open(lockPath, O_CREAT | O_RDWR, 0o644)
+    guard lock >= 0 else { throw TestDataError.tool("cannot create \(lockPath)") }
+    defer { close(lock) }
+    flock(lock, LOCK_EX)
+    defer { flock(lock, LOCK_UN) }
     let (symbols, cache) = try privateDirectories(name)
     let result = try TestData.run(
       try TestData.which("vol"),
