@@ -1,5 +1,6 @@
 // Runs every family (or a selection) over a kernel and gathers the results.
 
+import BinaryReading
 import WindowsKernel
 
 /// The registry of families and the entry point of the callbacks layer.
@@ -26,9 +27,25 @@ public enum CallbackScanner {
     for family in families {
       if let selection, selection.isDisjoint(with: family.ids) { continue }
       for result in family.collect(context) where selection?.contains(result.family) ?? true {
-        results.append(result)
+        results.append(withoutImpossibleRoutines(result, context))
       }
     }
     return results
+  }
+
+  /// A routine outside kernel space cannot be a kernel callback (calling it would fault): the
+  /// record is smeared or corrupt, so it becomes a warning rather than a row.
+  static func withoutImpossibleRoutines(_ result: FamilyResult, _ context: CallbackContext) -> FamilyResult {
+    var result = result
+    result.entries = result.entries.filter { entry in
+      if context.kernel.isKernelAddress(entry.routine) { return true }
+      let place = entry.index.map { "\(entry.headSymbol)[\($0)]" } ?? entry.headSymbol
+      let record = entry.object.map { " in the record at \(Hex.format($0))" } ?? ""
+      result.warnings.append(
+        "\(entry.family) \(place): routine \(Hex.format(entry.routine))\(record) is not a kernel-mode address "
+          + "(smeared or corrupt record); not reported")
+      return false
+    }
+    return result
   }
 }

@@ -67,7 +67,13 @@ public struct NotifyRoutineArrayFamily: CallbackFamily {
         let flavour = blockContext & 0x4 != 0 ? "Ex2" : (blockContext & 0x2 != 0 ? "Ex" : "legacy")
         details.append(("flavour", .string(flavour)))
       }
-      guard routine != 0 else { continue }
+      guard routine != 0 else {
+        // The kernel empties the slot before it frees the block: a live slot's block has a routine.
+        result.warnings.append(
+          "\(id) slot \(slot): EX_FAST_REF \(Hex.format(value)) references a block at \(Hex.format(address)) "
+            + "whose Function is null (freed or zeroed memory)")
+        continue
+      }
       result.entries.append(
         CallbackEntry(
           family: id, head: head.address, headSymbol: symbol, index: slot, rawValue: value, routine: routine,
