@@ -22,10 +22,10 @@ public enum RobustListWalk {
     let forward = space.listEntries(head: head, bound: bound, forward: true)
     if case .returnedToHead = forward.stop { return RecoveredList(entries: forward.entries, warning: nil) }
     let backward = space.listEntries(head: head, bound: bound, forward: false)
-    let forwardEntries = readable(forward)
+    let forwardEntries = readable(forward, pointerSize: space.pointerSize)
     var seen = Set(forwardEntries)
     var tail: [UInt64] = []
-    for entry in readable(backward) where !seen.contains(entry) {
+    for entry in readable(backward, pointerSize: space.pointerSize) where !seen.contains(entry) {
       seen.insert(entry)
       tail.append(entry)
     }
@@ -37,8 +37,13 @@ public enum RobustListWalk {
 
   /// The walk's entries without a final one whose own link could not be read (a dangling pointer
   /// leads there: it is not an entry).
-  private static func readable(_ walk: ListWalk) -> [UInt64] {
-    if case .readFailed(let at, _) = walk.stop, walk.entries.last == at { return Array(walk.entries.dropLast()) }
+  /// (A forward walk fails reading the Flink at the entry; a backward one the Blink one pointer in.)
+  private static func readable(_ walk: ListWalk, pointerSize: Int) -> [UInt64] {
+    if case .readFailed(let at, _) = walk.stop, let last = walk.entries.last,
+      at == last || at == last &+ UInt64(pointerSize)
+    {
+      return Array(walk.entries.dropLast())
+    }
     return walk.entries
   }
 
