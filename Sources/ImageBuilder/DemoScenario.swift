@@ -121,6 +121,10 @@ public enum DemoScenario {
     let processes: [(name: String, pid: UInt64, ppid: UInt64)] = [
       ("System", 4, 0), ("smss.exe", 0x1B8, 4), ("DemoApp.exe", 0x1F40, 0x1B8),
     ]
+    // Process page directories come from above the System DTB (the lowest self-mapped directory, as on
+    // a freshly booted machine), so scanners that take the first self-referencing page find System's.
+    let next = builder.memory.nextAllocation
+    if next < builder.truth.dtb { try builder.memory.reserve(next, length: builder.truth.dtb - next) }
     var links: [UInt64] = []
     for (i, process) in processes.enumerated() {
       let dtb: UInt64

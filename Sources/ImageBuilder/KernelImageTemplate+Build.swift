@@ -1,7 +1,7 @@
 // The synthetic kernel laid out like a real build: SizeOfImage as that build's, and a writable .data
 // section covering the RVAs of the kernel variables a scenario writes, with the data exports
 // (NtBuildNumber, PsLoadedModuleList, …) and code exports at the build's own RVAs where they fall in
-// a section of the same kind. Sections: .text, PAGE, .rdata (3 pages), .data, INIT, then the
+// a section of the same kind. Sections: .text, .rdata (3 pages), PAGE, .data, INIT, then the
 // generated .pdata and .rsrc (one page each).
 
 extension KernelImageTemplate {
@@ -25,11 +25,15 @@ extension KernelImageTemplate {
       throw ImageBuilderError.invalid(
         "variables at RVAs \(hexText(low))–\(hexText(high)) do not fit SizeOfImage \(hexText(facts.sizeOfImage))")
     }
-    let textSize = ((dataStart - 0x1000 - readOnlySize) / 2) & ~0xFFF
+    // .rdata (with the debug directory) stays inside the first 2 MiB (mapped whole, with a large page):
+    // readers such as Volatility 3's PDB scan walk back page by page from the RSDS record to the MZ
+    // header and give up after 100 unmapped pages.
+    let textSize = min(((dataStart - 0x1000 - readOnlySize) / 2) & ~0xFFF, 0x10_0000)
+    let pageStart = 0x1000 + textSize + readOnlySize
     let plan: [(name: String, start: UInt64, size: UInt64)] = [
       (".text", 0x1000, textSize),
-      ("PAGE", 0x1000 + textSize, dataStart - readOnlySize - 0x1000 - textSize),
-      (".rdata", dataStart - readOnlySize, readOnlySize),
+      (".rdata", 0x1000 + textSize, readOnlySize),
+      ("PAGE", pageStart, dataStart - pageStart),
       (".data", dataStart, dataEnd - dataStart),
       ("INIT", dataEnd, facts.sizeOfImage - generatedTail - dataEnd),
     ]
