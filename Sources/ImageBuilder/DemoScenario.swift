@@ -13,7 +13,7 @@ public enum DemoScenario {
       "PsLoadedModuleList", "PsActiveProcessHead", "PsInitialSystemProcess", "PsNtosImageBase", "NtBuildNumber",
       "PspCreateProcessNotifyRoutine", "PspCreateProcessNotifyRoutineCount", "PspCreateProcessNotifyRoutineExCount",
       "PspLoadImageNotifyRoutine", "PspLoadImageNotifyRoutineCount", "CallbackListHead", "CmpCallBackCount",
-      "KeBugCheckCallbackListHead",
+      "KeBugCheckCallbackListHead", "PsProcessType", "PsThreadType", "ExDesktopObjectType",
     ] + emptyListHeads.map(\.symbol)
 
   /// LIST_ENTRY heads left empty (self-linked), with how many heads the variable holds.
@@ -93,6 +93,7 @@ public enum DemoScenario {
     try builder.write(random.bytes(0x80) + routineBody, at: page)
     routines["PoolProcessNotify"] = (page + 0x80, nil)
 
+    try plantObjectTypes(builder)
     try plantProcesses(builder)
     try plantCallbacks(builder, routines: routines)
     for (symbol, count) in emptyListHeads where builder.hasSymbol(symbol) {
@@ -114,6 +115,22 @@ public enum DemoScenario {
     try entry.setIfPresent("LoadCount", 1)
     let va = try builder.allocate(entry)
     return va + UInt64(try entry.layout.field("InLoadOrderLinks").offset)
+  }
+
+  /// OBJECT_TYPEs of Process, Thread and Desktop (no object callbacks registered: CallbackList
+  /// empty) behind PsProcessType, PsThreadType and ExDesktopObjectType; Index values as on Windows 10.
+  static func plantObjectTypes(_ builder: WindowsImageBuilder) throws {
+    for (variable, name, index) in [
+      ("PsProcessType", "Process", 7), ("PsThreadType", "Thread", 8), ("ExDesktopObjectType", "Desktop", 0x17),
+    ] {
+      var type = try builder.instance("_OBJECT_TYPE")
+      try type.set("Name", try builder.unicodeString(name))
+      try type.set("Index", UInt64(index))
+      let va = try builder.allocate(type)
+      try builder.linkList(head: va + UInt64(try type.layout.field("TypeList").offset), entries: [])
+      try builder.linkList(head: va + UInt64(try type.layout.field("CallbackList").offset), entries: [])
+      try builder.writeLE(va, at: try builder.symbolAddress(variable))
+    }
   }
 
   /// System (the kernel's DTB) and two user processes on PsActiveProcessHead.

@@ -28,6 +28,7 @@ struct DemoCommand: ParsableCommand {
   /// The structs the demo writes from the profile (the callback records come from the builder's table).
   static let profileStructs = [
     "_LIST_ENTRY", "_UNICODE_STRING", "_KLDR_DATA_TABLE_ENTRY", "_EPROCESS", "_KPROCESS", "_KUSER_SHARED_DATA",
+    "_OBJECT_TYPE",
   ]
 
   func run() throws {

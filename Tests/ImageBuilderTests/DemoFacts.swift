@@ -12,6 +12,7 @@ enum DemoFacts {
   static let sizeOfImage: UInt64 = 0xE0_4000
   static let structs = [
     "_LIST_ENTRY", "_UNICODE_STRING", "_KLDR_DATA_TABLE_ENTRY", "_EPROCESS", "_KPROCESS", "_KUSER_SHARED_DATA",
+    "_OBJECT_TYPE",
   ]
 
   /// Prints {symbols: {name: rva}, structs: {name: {size, fields: {name: [offset, width]}}}}.
