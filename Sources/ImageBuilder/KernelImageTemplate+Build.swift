@@ -12,16 +12,21 @@ extension KernelImageTemplate {
 
   /// Resizes the template's sections so the image matches `facts` and moves exports to their RVAs.
   static func sizeLikeBuild(_ pe: inout PEBuilder, facts: KernelBuildFacts, build: UInt32) throws {
+    guard facts.sizeOfImage < 0x4000_0000 else {
+      throw ImageBuilderError.invalid("SizeOfImage \(hexText(facts.sizeOfImage)) is larger than 1 GiB")
+    }
     let variables = DemoScenario.variables.compactMap { facts.symbols[$0] }
+    if let past = variables.first(where: { $0 >= facts.sizeOfImage }) {
+      throw ImageBuilderError.invalid(
+        "a variable at RVA \(hexText(past)) does not fit SizeOfImage \(hexText(facts.sizeOfImage))")
+    }
     guard let low = variables.min(), let high = variables.max() else {
       throw ImageBuilderError.invalid("the kernel build's table has none of the scenario's variables")
     }
     let dataStart = low & ~0xFFF
     // The highest variable may be an array (PnpDeviceClassNotifyList: 13 LIST_ENTRYs).
     let dataEnd = alignUp(high + 0x200, 0x1000)
-    guard dataStart >= 0x1_0000, dataEnd + generatedTail + 0x1000 <= facts.sizeOfImage,
-      facts.sizeOfImage < 0x4000_0000
-    else {
+    guard dataStart >= 0x1_0000, dataEnd + generatedTail + 0x1000 <= facts.sizeOfImage else {
       throw ImageBuilderError.invalid(
         "variables at RVAs \(hexText(low))–\(hexText(high)) do not fit SizeOfImage \(hexText(facts.sizeOfImage))")
     }
