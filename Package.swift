@@ -69,7 +69,11 @@ let package = Package(
       ]),
     .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Callbacks", "WindowsKernel", "TestData"]),
     .testTarget(name: "ReportsTests", dependencies: ["Reports", "TestData"]),
-    .testTarget(name: "ImageBuilderTests", dependencies: ["ImageBuilder", "MemoryImage", "TestData"]),
+    .testTarget(
+      name: "ImageBuilderTests",
+      dependencies: [
+        "ImageBuilder", "MemoryImage", "TestData", "AddressSpace", "Symbols", "WindowsKernel", "Callbacks", "Analysis",
+      ]),
     .testTarget(name: "CallScopeCLITests", dependencies: ["TestData", "ImageBuilder"]),
   ]
 )

@@ -48,6 +48,7 @@ enum KernelImageTemplate {
     pe.functions = (0..<4).map { .init(section: ".text", start: $0 * 0x100, end: $0 * 0x100 + prologue.count) }
     pe.codeView = try .init(pdbName: configuration.pdbName, storeGUID: configuration.pdbGUID, age: configuration.pdbAge)
     let versionText = configuration.versionString
+    if let facts = configuration.kernelBuild { try sizeLikeBuild(&pe, facts: facts, build: build) }
     pe.versionInfo = .init(
       fileVersion: configuration.version,
       strings: [

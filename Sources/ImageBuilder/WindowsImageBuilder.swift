@@ -63,6 +63,10 @@ public final class WindowsImageBuilder {
     let kernel = try kernelPE.build()
     self.kernelImage = kernel
     let imageSize = UInt64(kernel.sizeOfImage)
+    if let facts = configuration.kernelBuild, facts.sizeOfImage != imageSize {
+      throw ImageBuilderError.invalid(
+        "kernel laid out to SizeOfImage \(hexText(imageSize)), not the build's \(hexText(facts.sizeOfImage))")
+    }
     let largeBytes = min(configuration.largePageBytes, imageSize / 0x20_0000 * 0x20_0000)
     if largeBytes > 0 {
       let physical = try memory.allocate(length: largeBytes, alignment: 0x20_0000)
@@ -88,11 +92,16 @@ public final class WindowsImageBuilder {
       exports: kernel.exportRVAs.mapValues { kernelBase + UInt64($0) }, modules: [], processes: [], decoys: [])
     truth.modules.append(.init(name: "ntoskrnl.exe", base: kernelBase, size: imageSize, pdb: truth.pdb))
 
-    if imageSize > largeBytes {
-      try mapFreshPages(
-        in: tables, va: kernelBase + largeBytes, length: imageSize - largeBytes, flags: [.writable, .global])
+    if let facts = configuration.kernelBuild {
+      // A kernel of a real build's size, mapped sparsely (see mapKernelSparsely).
+      try mapKernelSparsely(kernel, at: kernelBase, from: largeBytes, symbols: facts.symbols)
+    } else {
+      if imageSize > largeBytes {
+        try mapFreshPages(
+          in: tables, va: kernelBase + largeBytes, length: imageSize - largeBytes, flags: [.writable, .global])
+      }
+      try tables.write(kernel.memoryLayout, at: kernelBase)
     }
-    try tables.write(kernel.memoryLayout, at: kernelBase)
     truth.kernelPhysicalBase = try tables.translate(kernelBase)
     // The first pool page now, so the pool's PML4 entry exists before any process copies the kernel half.
     _ = try allocateKernelMemory(0x10)
@@ -100,6 +109,41 @@ public final class WindowsImageBuilder {
     try plantKUserSharedData()
     try plantLowStub()
     if configuration.decoys { try plantDecoys() }
+  }
+
+  /// Maps the 4 KiB-page part of a large kernel only where it holds bytes or a symbol (the first
+  /// 0x200 bytes after each symbol: the longest head array the readers take), and writes those pages.
+  /// The rest of SizeOfImage stays unmapped, as discarded or paged-out kernel pages are on a real machine.
+  private func mapKernelSparsely(_ kernel: PEImage, at base: UInt64, from largeBytes: UInt64, symbols: [String: UInt64])
+    throws
+  {
+    let layout = kernel.memoryLayout
+    let size = UInt64(layout.count)
+    var pages = Set<UInt64>()
+    var page = largeBytes
+    while page < size {
+      let end = Int(min(page + 0x1000, size))
+      if !isAllZero(layout[Int(page)..<end]) { pages.insert(page) }
+      page += 0x1000
+    }
+    for rva in symbols.values where rva < size {
+      var at = rva & ~0xFFF
+      while at < min(rva + 0x200, size) {
+        if at >= largeBytes { pages.insert(at) }
+        at += 0x1000
+      }
+    }
+    var frames: [UInt64] = []
+    for _ in pages { frames.append(try memory.allocatePage()) }
+    frames.shuffle(using: &random)
+    for (offset, frame) in zip(pages.sorted(), frames) {
+      try kernelTables.map(va: base + offset, pa: frame, size: .size4K, flags: [.writable, .global])
+    }
+    try kernelTables.write(Array(layout[0..<Int(min(largeBytes, size))]), at: base)
+    for offset in pages.sorted() {
+      let end = Int(min(offset + 0x1000, size))
+      try kernelTables.write(Array(layout[Int(offset)..<end]), at: base + offset)
+    }
   }
 
   /// Maps `length` bytes at `va` (4 KiB pages) to freshly allocated, shuffled physical pages.

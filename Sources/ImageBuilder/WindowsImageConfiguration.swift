@@ -29,6 +29,9 @@ public struct WindowsImageConfiguration: Sendable {
   public var lowStubAddress: UInt64 = 0x1000
   /// Struct layouts used to write kernel structures.
   public var layouts: LayoutTable = .windows10x64
+  /// A real build to mirror: SizeOfImage and the symbol RVAs the kernel's sections must cover (nil: a
+  /// small kernel of about 2 MiB).
+  public var kernelBuild: KernelBuildFacts?
   /// Plant decoys (a non-kernel driver mapped in kernel space, an unmapped PE copy, a random page).
   public var decoys = true
 

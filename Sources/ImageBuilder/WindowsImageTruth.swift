@@ -38,13 +38,41 @@ public struct WindowsImageTruth: Sendable, Codable, Equatable {
       self.pdb = pdb
     }
   }
-  /// A user-mode address space.
+  /// A process: its address space and, when an EPROCESS was planted, its id and EPROCESS address.
   public struct Process: Sendable, Codable, Equatable {
     public var name: String
     public var dtb: UInt64
-    public init(name: String, dtb: UInt64) {
+    public var pid: UInt64?
+    public var eprocess: UInt64?
+    public init(name: String, dtb: UInt64, pid: UInt64? = nil, eprocess: UInt64? = nil) {
       self.name = name
       self.dtb = dtb
+      self.pid = pid
+      self.eprocess = eprocess
+    }
+  }
+  /// A planted kernel callback: family id (DESIGN.md), head variable, slot or list position, routine,
+  /// the module whose image holds the routine (nil: memory outside every module), the record holding
+  /// the registration, and the anomaly it was planted as, if any.
+  public struct Callback: Sendable, Codable, Equatable {
+    public var family: String
+    public var headSymbol: String
+    public var index: Int
+    public var routine: UInt64
+    public var owner: String?
+    public var object: UInt64
+    public var anomaly: String?
+    public init(
+      family: String, headSymbol: String, index: Int, routine: UInt64, owner: String?, object: UInt64,
+      anomaly: String? = nil
+    ) {
+      self.family = family
+      self.headSymbol = headSymbol
+      self.index = index
+      self.routine = routine
+      self.owner = owner
+      self.object = object
+      self.anomaly = anomaly
     }
   }
   /// Something planted to mislead a naive scanner.
@@ -92,4 +120,6 @@ public struct WindowsImageTruth: Sendable, Codable, Equatable {
   public var modules: [Module]
   public var processes: [Process]
   public var decoys: [Decoy]
+  /// Callbacks planted by a scenario (the demo's), in planting order.
+  public var callbacks: [Callback] = []
 }

@@ -1,0 +1,83 @@
+// Whole outputs of `info` and `callbacks` on the reference images, compared with golden files whose
+// content is also checked here against the images' truth files (written independently of CallScope).
+
+import Foundation
+import TestData
+import Testing
+
+struct GoldenOutputTests {
+  static let images = [
+    "win10-19041-clean", "win10-19041-rootkit", "win10-19041-kct-hijack", "win10-19041-corrupt-proc-loop",
+    "win10-19041-corrupt-reg-dangling",
+  ]
+
+  @Test(arguments: images) func infoJSONMatchesTruthAndGolden(name: String) throws {
+    let path = try CLI.image(name)
+    let result = try CLI.run(["info", "--format", "json", path])
+    #expect(result.status == 0, "\(result.stderr)")
+    let truth = try CLI.truth(name)
+    let json = try #require(try CLI.json(result.stdout) as? [String: Any])
+    let kernel = try #require(json["kernel"] as? [String: Any])
+    #expect(CLI.number(kernel["base"]) == CLI.number(truth["kernel_base"]))
+    #expect(CLI.number(kernel["dtb"]) == CLI.number(truth["dtb"]))
+    #expect(kernel["arch"] as? String == "x64")
+    #expect(kernel["paging"] as? String == "x64-4level")
+    let pdb = try #require(kernel["pdb"] as? [String: Any])
+    let truePDB = try #require(truth["pdb"] as? [String: Any])
+    #expect(pdb["guid"] as? String == truePDB["GUID"] as? String)
+    #expect(pdb["age"] as? Int == truePDB["age"] as? Int)
+    #expect(pdb["name"] as? String == truePDB["name"] as? String)
+    let build = try #require(kernel["build"] as? String)
+    #expect((truth["build"] as? String)?.hasPrefix(build) == true, "build \(build)")
+    let pe = truth["nt_pe"] as? [String: Any]
+    #expect(CLI.number(json["kernelSize"]) == CLI.number(pe?["size_of_image"]))
+    let image = try #require(json["image"] as? [String: Any])
+    #expect(image["size"] as? Int == (truth["image"] as? [String: Any])?["size"] as? Int)
+    try CLI.expectGolden(CLI.normalized(result.stdout, replacing: [path: "IMAGE"]), "info-\(name).json")
+  }
+
+  @Test func callbacksJSONOnCleanImageMatchesTruthCountsAndGolden() throws {
+    let name = "win10-19041-clean"
+    let path = try CLI.image(name)
+    let result = try CLI.run(["callbacks", "--format", "json", "--offline", path])
+    #expect(result.status == 0, "\(result.stderr)")
+    let json = try #require(try CLI.json(result.stdout) as? [String: Any])
+    #expect(json["schema"] as? String == "callscope/1")
+    let rows = try #require(json["callbacks"] as? [[String: Any]])
+    var counts: [String: Int] = [:]
+    for row in rows { counts[row["family"] as? String ?? "?", default: 0] += 1 }
+    let truth = try #require(try CLI.truth(name)["callbacks"] as? [[String: Any]])
+    var expected: [String: Int] = [:]
+    for row in truth { expected[row["callscope_family"] as? String ?? "?", default: 0] += 1 }
+    #expect(counts == expected)
+    #expect(rows.count == truth.count)
+    // Each truth routine is reported with its truth module.
+    let reported = Set(
+      rows.compactMap { row in (row["routine"] as? String).map { "\($0) \(row["module"] as? String ?? "-")" } })
+    for row in truth {
+      let routine = CLI.number(row["function"]).map { "0x" + String($0, radix: 16) } ?? "?"
+      #expect(reported.contains("\(routine) \(row["module"] as? String ?? "-")"), "\(routine)")
+    }
+    // The clean image has no flagged rows.
+    #expect(rows.allSatisfy { ($0["flags"] as? [String])?.isEmpty ?? false })
+    try CLI.expectGolden(CLI.normalized(result.stdout, replacing: [path: "IMAGE"]), "callbacks-\(name).json")
+  }
+
+  @Test func familyListIsEveryFamilyOfTheDesign() throws {
+    let result = try CLI.run(["callbacks", "--family", "list", try CLI.image("win10-19041-clean")])
+    #expect(result.status == 0, "\(result.stderr)")
+    let ids = result.stdout.split(separator: "\n").map(String.init)
+    // DESIGN.md's family table, plus the truth's family map of the reference images.
+    let design = [
+      "process-notify", "thread-notify", "image-notify", "bugcheck", "bugcheck-reason", "registry", "object-process",
+      "object-thread", "object-desktop", "shutdown", "last-chance-shutdown", "fs-registration", "filesystem-disk",
+      "filesystem-cdrom", "filesystem-network", "filesystem-tape", "logon-session-terminated",
+      "logon-session-terminated-ex", "power-setting", "debug-print", "dbgk-lkmd", "nmi", "callback-object",
+      "pnp-device-class", "pnp-profile", "ci", "emp", "ex-host", "alt-syscall", "pico", "silo-monitor",
+      "power-coalescing",
+    ]
+    #expect(Set(ids) == Set(design))
+    #expect(ids.count == design.count)
+    try CLI.expectGolden(result.stdout, "family-list.txt")
+  }
+}
