@@ -63,8 +63,10 @@ public struct RoutineTableFamily: CallbackFamily {
       }
       tableSize = size
       first = head.address &+ c.pointerSize
+      // Size 0: never filled in (no CI.dll policy callbacks yet, no pico provider such as WSL).
+      guard size != 0 else { return [result] }
       guard size >= c.pointerSize else {
-        result.warnings.append("\(head.symbol): table size \(size) is too small (empty or not initialised)")
+        result.warnings.append("\(head.symbol): table size \(size) is too small (less than one pointer)")
         return [result]
       }
       slots = Int(min((size - c.pointerSize) / c.pointerSize, UInt64(Self.maxSlots)))

@@ -44,8 +44,10 @@ struct DemoScenarioTests {
 
     let results = CallbackScanner.scan(CallbackContext(kernel: kernel, build: 19041))
     // Every other head was left empty (self-linked lists, zeroed arrays, object types without
-    // callbacks); only the CI and pico tables, which the demo does not plant, draw a warning.
-    #expect(results.filter { !$0.warnings.isEmpty }.map(\.family).sorted() == ["ci", "pico"])
+    // callbacks); the CI and pico tables, which the demo does not plant, have size 0 (not
+    // initialised, as on a machine without WSL) and are simply empty.
+    #expect(results.filter { !$0.warnings.isEmpty }.map(\.family).sorted() == [])
+    #expect(results.filter { ["ci", "pico"].contains($0.family) }.allSatisfy { $0.entries.isEmpty && $0.notLocated == nil })
     #expect(results.compactMap { $0.notLocated == nil ? nil : $0.family } == ["dbgk-lkmd"])
     let verdicts = CallbackVerdicts(results: results, kernel: kernel, modules: modules, hidden: [])
     #expect(verdicts.familyFindings.isEmpty, "\(verdicts.familyFindings)")
