@@ -14,7 +14,8 @@ final class StoreTestServer {
   let root: URL
 
   static let script = #"""
-    import sys, os, time, struct, zlib, http.server, socketserver
+    import sys, os, time, struct, zlib, signal, threading, http.server, socketserver
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM])
     root, log, portfile = sys.argv[1], sys.argv[2], sys.argv[3]
     def cab(data, name, method):
         blocks, prev = [], b''
@@ -77,7 +78,9 @@ final class StoreTestServer {
     s = S(('127.0.0.1', 0), H)
     with open(portfile + '.tmp', 'w') as f: f.write(str(s.server_address[1]))
     os.rename(portfile + '.tmp', portfile)
-    s.serve_forever()
+    threading.Thread(target=s.serve_forever, daemon=True).start()
+    time.sleep(300)  # a watchdog: never outlive a test run
+    os._exit(0)
     """#
 
   /// Starts the server over `root` (a symbol-store tree).
@@ -115,10 +118,9 @@ final class StoreTestServer {
     (try? String(contentsOfFile: logPath, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
   }
 
-  /// Stops the server (SIGTERM), waiting at most 5 s for it to go.
+  /// Stops the server (SIGKILL: the test process may block SIGTERM, and children inherit the mask).
   func stop() {
-    process.terminate()
-    for _ in 0..<100 where process.isRunning { Thread.sleep(forTimeInterval: 0.05) }
+    kill(process.processIdentifier, SIGKILL)
   }
 }
 
