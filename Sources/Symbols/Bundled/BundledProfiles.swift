@@ -39,16 +39,34 @@ public final class BundledProfiles: Sendable {
   }
 
   private static let shippedResult: Result<BundledProfiles, SymbolsError> = {
-    // SwiftPM copies the `Resources` folder into the bundle; where the bundle's resource URL points
-    // differs between platforms, so both places are tried.
-    let roots = [Bundle.module.resourceURL, Bundle.module.bundleURL].compactMap { $0 }
-    let candidates = roots.flatMap { [$0.appendingPathComponent("Resources"), $0] }
-      .map { $0.appendingPathComponent(BundleFormat.resourceName).path }
+    let candidates = shippedCandidates()
     guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
       return .failure(.io(path: candidates.first ?? BundleFormat.resourceName, message: "bundled profiles not found"))
     }
     return Result { () throws(SymbolsError) -> BundledProfiles in try BundledProfiles(path: path) }
   }()
+
+  /// Where the shipped file may be: `$CALLSCOPE_BUNDLED_PROFILES`, SwiftPM's resource bundle beside
+  /// the executable (`CallScope_Symbols.resources` on Linux, `.bundle` on macOS), then the source
+  /// tree. `Bundle.module` is not used: its accessor traps when the bundle is missing.
+  static func shippedCandidates() -> [String] {
+    var out: [String] = []
+    if let env = ProcessInfo.processInfo.environment["CALLSCOPE_BUNDLED_PROFILES"], !env.isEmpty { out.append(env) }
+    var dirs = [Bundle.main.bundleURL]
+    if let exe = Bundle.main.executableURL { dirs.append(exe.deletingLastPathComponent()) }
+    for dir in dirs {
+      for bundle in [
+        "CallScope_Symbols.resources", "CallScope_Symbols.bundle", "CallScope_Symbols.bundle/Contents/Resources",
+      ] {
+        let root = dir.appendingPathComponent(bundle)
+        out.append(root.appendingPathComponent("Resources/\(BundleFormat.resourceName)").path)
+        out.append(root.appendingPathComponent(BundleFormat.resourceName).path)
+      }
+    }
+    let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    out.append(source.appendingPathComponent("Resources/\(BundleFormat.resourceName)").path)
+    return out
+  }
 
   private static func key(_ name: String, _ guid: String, _ age: UInt32) -> String {
     "\(name.lowercased())/\(guid.uppercased())-\(age)"

@@ -116,6 +116,8 @@ struct ISFParser {
   }
 
   private mutating func parseSymbols(_ r: inout Result) throws(SymbolsError) {
+    // Volatility 3 writes roughly 150 bytes per symbol table entry; reserving avoids rehashing.
+    r.symbols.reserveCapacity(min(reader.bytes.count / 150, 1 << 20))
     try reader.beginObject("symbols")
     var first = true
     while let key = try reader.nextKey(first: &first) {
@@ -189,6 +191,7 @@ struct ISFParser {
   }
 
   private mutating func parseUserTypes(_ r: inout Result) throws(SymbolsError) {
+    r.structs.reserveCapacity(min(reader.bytes.count / 4000, 1 << 18))
     try reader.beginObject("user_types")
     var first = true
     while let key = try reader.nextKey(first: &first) {
