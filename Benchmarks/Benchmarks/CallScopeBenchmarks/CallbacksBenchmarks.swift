@@ -26,7 +26,7 @@ enum CallbacksBenchmarks {
   static func run(_ image: String) throws -> Int {
     let memory = try MemoryImageOpener.open(path: image)
     let system = try KernelDiscovery.discover(memory: memory)
-    guard let kernelImage = system.kernel else { throw HolderError() }
+    guard let kernelImage = system.kernel else { throw CheckFailed("no kernel found") }
     let profile = try ProfileLoader.load(
       identity: kernelImage.pdb, symbolPath: try SymbolPath.resolve(symbols: [], environment: [:]), offline: true,
       openPDB: { try PDBProfile(path: $0) })
@@ -39,6 +39,7 @@ enum CallbacksBenchmarks {
     let context = ReportContext(memory: memory, system: system, symbolSource: profile.source.rawValue)
     let build = Int(context.build?.split(separator: ".").dropFirst(2).first ?? "") ?? 0
     let results = CallbackScanner.scan(CallbackContext(kernel: kernel, build: build))
+    guard results.contains(where: { !$0.entries.isEmpty }) else { throw CheckFailed("no callback found") }
     let verdicts = CallbackVerdicts(results: results, kernel: kernel, modules: modules, hidden: hidden)
     let report = CallbacksReport(context: context, results: results, verdicts: verdicts)
     return report.rendered(.json).utf8.count

@@ -19,7 +19,7 @@ enum DiscoveryBenchmarks {
           for _ in benchmark.scaledIterations {
             let memory = try MemoryImageOpener.open(path: image)
             let system = try KernelDiscovery.discover(memory: memory)
-            guard system.kernel != nil else { throw HolderError() }
+            guard system.kernel != nil else { throw CheckFailed("no kernel found") }
             blackHole(system)
           }
         },
@@ -34,7 +34,7 @@ enum DiscoveryBenchmarks {
         let image = try memory.get()
         for _ in benchmark.scaledIterations {
           let system = try KernelDiscovery.discover(memory: image)
-          guard system.kernel != nil else { throw HolderError() }
+          guard system.kernel != nil else { throw CheckFailed("no kernel found") }
           blackHole(system)
         }
       },

@@ -70,7 +70,7 @@ enum Fixtures {
     try c.write(toFile: dir + "/big.c", atomically: true, encoding: .utf8)
     let bin = ProcessInfo.processInfo.environment["CALLSCOPE_LLVM_BIN"] ?? "/opt/swift/usr/bin"
     try shell(
-      "cd '\(dir)' && '\(bin)/clang' --target=x86_64-pc-windows-msvc -gcodeview -O0 -c big.c -o big.obj"
+      "cd '\(dir)' && '\(bin)/clang' --target=x86_64-pc-windows-msvc -g -gcodeview -O0 -c big.c -o big.obj"
         + " && '\(bin)/lld-link' /debug /dll /noentry /nodefaultlib /out:big.dll /pdb:big.pdb.part big.obj"
         + " >/dev/null && mv big.pdb.part big.pdb")
     return out

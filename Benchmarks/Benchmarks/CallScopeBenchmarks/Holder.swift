@@ -22,3 +22,10 @@ final class Holder<T>: @unchecked Sendable {
 struct HolderError: Error, CustomStringConvertible {
   var description: String { "benchmark setup did not produce its input" }
 }
+
+/// A benchmark's result was not what its input should give (the benchmark would measure nothing).
+struct CheckFailed: Error, CustomStringConvertible {
+  var what: String
+  init(_ what: String) { self.what = what }
+  var description: String { "benchmark check failed: \(what)" }
+}

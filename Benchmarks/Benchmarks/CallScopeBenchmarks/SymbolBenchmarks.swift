@@ -14,7 +14,9 @@ enum SymbolBenchmarks {
       configuration: .init(scalingFactor: .kilo, maxDuration: .seconds(5), maxIterations: 50),
       closure: { benchmark in
         for _ in benchmark.scaledIterations {
-          guard let profile = try BundledProfiles.shipped().profile(for: identity) else { throw HolderError() }
+          guard let profile = try BundledProfiles.shipped().profile(for: identity) else {
+            throw CheckFailed("no bundled profile for \(identity)")
+          }
           blackHole(profile.field("_EPROCESS", "ActiveProcessLinks"))
         }
       })
@@ -25,7 +27,10 @@ enum SymbolBenchmarks {
       closure: { benchmark in
         for _ in benchmark.scaledIterations {
           let profile = try ISFProfile(path: Fixtures.referenceISF)
-          blackHole(profile.field("_EPROCESS", "ActiveProcessLinks"))
+          guard let field = profile.field("_EPROCESS", "ActiveProcessLinks") else {
+            throw CheckFailed("no _EPROCESS.ActiveProcessLinks")
+          }
+          blackHole(field)
         }
       })
 
@@ -37,9 +42,9 @@ enum SymbolBenchmarks {
         let path = try pdb.get()
         for _ in benchmark.scaledIterations {
           let profile = try PDBProfile(path: path)
-          guard try profile.lookupSymbolRecord("fn_19999") != nil else { throw HolderError() }
+          guard try profile.lookupSymbolRecord("fn_19999") != nil else { throw CheckFailed("no public fn_19999") }
           blackHole(try profile.types())
-          guard profile.field("_BIG_3999", "next") != nil else { throw HolderError() }
+          guard profile.field("_BIG_3999", "next") != nil else { throw CheckFailed("no _BIG_3999.next") }
         }
       },
       setup: { pdb.set(try Fixtures.largePDB()) })
