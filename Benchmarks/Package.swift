@@ -8,6 +8,7 @@ let package = Package(
   name: "CallScopeBenchmarks",
   platforms: [.macOS(.v14)],
   dependencies: [
+    // Named: a path package's identity is otherwise its folder's name, which differs per checkout.
     .package(name: "CallScope", path: ".."),
     // The MallocInterposer trait gives the malloc* metrics (and names the traits explicitly, which
     // this machine's package copies need).
