@@ -1,0 +1,47 @@
+// `callscope callbacks --offline IMAGE` end to end, in process: open, discover, load the profile
+// (offline: the bundled one), read modules and driver objects, scan every family, judge, render JSON.
+
+import Analysis
+import Benchmark
+import Callbacks
+import MemoryImage
+import Reports
+import Symbols
+import WindowsKernel
+
+enum CallbacksBenchmarks {
+  static func register() {
+    let path = Holder<String>()
+    Benchmark(
+      "callbacks: end to end, reference image (JSON)",
+      configuration: .init(maxDuration: .seconds(10), maxIterations: 30),
+      closure: { benchmark in
+        let image = try path.get()
+        for _ in benchmark.scaledIterations { blackHole(try run(image)) }
+      },
+      setup: { path.set(try Fixtures.referenceImage()) })
+  }
+
+  /// The same steps as CallbacksCommand with `--offline --format json`; returns the report's length.
+  static func run(_ image: String) throws -> Int {
+    let memory = try MemoryImageOpener.open(path: image)
+    let system = try KernelDiscovery.discover(memory: memory)
+    guard let kernelImage = system.kernel else { throw CheckFailed("no kernel found") }
+    let profile = try ProfileLoader.load(
+      identity: kernelImage.pdb, symbolPath: try SymbolPath.resolve(symbols: [], environment: [:]), offline: true,
+      openPDB: { try PDBProfile(path: $0) })
+    let kernel = Kernel(space: system.space, image: kernelImage, profile: profile)
+    let modules = (try? ModuleList.read(kernel))?.modules ?? []
+    var hidden: [LoadedModule] = []
+    if let manager = try? ObjectManager(kernel: kernel) {
+      hidden = DriverObjectModules.modules(DriverObjectModules.read(manager).drivers, excluding: modules)
+    }
+    let context = ReportContext(memory: memory, system: system, symbolSource: profile.source.rawValue)
+    let build = Int(context.build?.split(separator: ".").dropFirst(2).first ?? "") ?? 0
+    let results = CallbackScanner.scan(CallbackContext(kernel: kernel, build: build))
+    guard results.contains(where: { !$0.entries.isEmpty }) else { throw CheckFailed("no callback found") }
+    let verdicts = CallbackVerdicts(results: results, kernel: kernel, modules: modules, hidden: hidden)
+    let report = CallbacksReport(context: context, results: results, verdicts: verdicts)
+    return report.rendered(.json).utf8.count
+  }
+}
