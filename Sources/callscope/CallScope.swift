@@ -30,6 +30,9 @@ struct CallScope: ParsableCommand {
       try command.run()
     } catch let exit as FindingsExit {
       Foundation_exit(exit.status)
+    } catch let code as ExitCode where code != .success && code != .validationFailure {
+      // The command printed its own message already.
+      Foundation_exit(code == .failure ? 2 : code.rawValue)
     } catch {
       let code = exitCode(for: error)
       if code == .success {

@@ -3,7 +3,9 @@
 
 import ArgumentParser
 import Foundation
+import MemoryImage
 import Symbols
+import WindowsKernel
 
 /// The `symbols` command and its subcommands.
 struct SymbolsCommand: ParsableCommand {
@@ -207,12 +209,31 @@ extension SymbolsCommand {
   struct Fetch: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Download a PDB from the symbol server into the cache.")
     @OptionGroup var options: Options
-    @Option(help: "NAME/GUID-AGE, e.g. ntkrnlmp.pdb/3177D3…E374-1") var pdb: String
+    @Option(help: "NAME/GUID-AGE, e.g. ntkrnlmp.pdb/3177D3…E374-1") var pdb: String?
+    @Argument(help: "A memory image: fetch the PDB of the kernel found in it.") var image: String?
+
+    func validate() throws {
+      guard (pdb == nil) != (image == nil) else { throw ValidationError("give either IMAGE or --pdb NAME/GUID-AGE") }
+    }
+
+    /// The identity to fetch: from --pdb, or the kernel discovered in IMAGE.
+    private func identity() throws -> PDBIdentity {
+      if let pdb {
+        guard let id = SymbolsCommand.parseIdentity(pdb) else {
+          throw SymbolsCommand.failure("--pdb `\(pdb)`: expected NAME/GUID-AGE")
+        }
+        return id
+      }
+      let memory = try MemoryImageOpener.open(path: image ?? "")
+      let system = try KernelDiscovery.discover(memory: memory)
+      guard let kernel = system.kernel else {
+        throw SymbolsCommand.failure(system.kernelError?.description ?? "no kernel found in \(image ?? "")")
+      }
+      return kernel.pdb
+    }
 
     func run() throws {
-      guard let id = SymbolsCommand.parseIdentity(pdb) else {
-        throw SymbolsCommand.failure("--pdb `\(pdb)`: expected NAME/GUID-AGE")
-      }
+      let id = try identity()
       do {
         let store = SymbolStore(path: try options.symbolPath(), offline: options.offline)
         if let local = try store.findLocal(id).first(where: { if case .pdb = $0 { true } else { false } }) {
