@@ -39,7 +39,8 @@ struct CallScope: ParsableCommand {
         print(fullMessage(for: error))
         Foundation_exit(0)
       }
-      let message = fullMessage(for: error)
+      var message = fullMessage(for: error)
+      if message.hasPrefix("Error: ") { message.removeFirst("Error: ".count) }
       Terminal.standardError.write("callscope: " + message + "\n")
       Foundation_exit(2)
     }
