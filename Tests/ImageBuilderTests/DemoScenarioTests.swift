@@ -47,7 +47,8 @@ struct DemoScenarioTests {
     // callbacks); the CI and pico tables, which the demo does not plant, have size 0 (not
     // initialised, as on a machine without WSL) and are simply empty.
     #expect(results.filter { !$0.warnings.isEmpty }.map(\.family).sorted() == [])
-    #expect(results.filter { ["ci", "pico"].contains($0.family) }.allSatisfy { $0.entries.isEmpty && $0.notLocated == nil })
+    #expect(
+      results.filter { ["ci", "pico"].contains($0.family) }.allSatisfy { $0.entries.isEmpty && $0.notLocated == nil })
     #expect(results.compactMap { $0.notLocated == nil ? nil : $0.family } == ["dbgk-lkmd"])
     let verdicts = CallbackVerdicts(results: results, kernel: kernel, modules: modules, hidden: [])
     #expect(verdicts.familyFindings.isEmpty, "\(verdicts.familyFindings)")
