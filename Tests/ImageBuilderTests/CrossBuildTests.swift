@@ -72,6 +72,8 @@ struct CrossBuildTests {
     #expect(walked.kuser["NtMajorVersion"] == UInt64(facts.version[0]))
     #expect(walked.kuser["NtMinorVersion"] == UInt64(facts.version[1]))
     if let number = walked.kuser["NtBuildNumber"] { #expect(number == UInt64(facts.buildNumber)) }
+    // The kernel variable: the build number with the free-build flag (0xF in the top nibble).
+    #expect(walked.kuser["NtBuildNumberVariable"] == 0xF000_0000 | UInt64(facts.buildNumber))
     #expect((walked.kuser["NtBuildNumber"] == nil) == (facts.buildNumber < 10240), "NtBuildNumber in KUSER from 10")
     #expect(
       walked.callbacks.map { "\($0.family) \($0.index) \($0.routine)" }.sorted()
@@ -87,6 +89,7 @@ struct CrossBuildTests {
     #expect(image.base == truth.kernelBase)
     #expect(system.space.dtb == truth.dtb)
     #expect(image.pdb == identity)
+    #expect(image.fileVersion == facts.version.map(String.init).joined(separator: "."))
     let profile = try ProfileLoader.load(
       identity: image.pdb, symbolPath: SymbolPath(elements: []), offline: true,
       openPDB: { path in try PDBProfile(path: path) })

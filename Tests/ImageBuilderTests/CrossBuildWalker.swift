@@ -25,7 +25,8 @@ struct WalkedImage {
   var modules: [Module]
   var processes: [(name: String, pid: UInt64)]
   var callbacks: [Callback]
-  /// KUSER_SHARED_DATA NtMajorVersion, NtMinorVersion and (where the build has it) NtBuildNumber.
+  /// KUSER_SHARED_DATA NtMajorVersion, NtMinorVersion and (where the build has it) NtBuildNumber;
+  /// `NtBuildNumberVariable`: the kernel variable NtBuildNumber.
   var kuser: [String: UInt64]
   /// Raw value of every PspLoadImageNotifyRoutine slot up to 9 (slot 8 lies past Windows 7's array).
   var imageNotifySlots: [UInt64]
@@ -80,6 +81,7 @@ struct WalkedImage {
       K = 0xfffff78000000000
       kuser = {m: u32(K + off('_KUSER_SHARED_DATA', m)) for m in ('NtMajorVersion', 'NtMinorVersion', 'NtBuildNumber')
                if m in U['_KUSER_SHARED_DATA']['fields']}
+      kuser['NtBuildNumberVariable'] = u32(sym('NtBuildNumber'))
       slots = [ptr(sym('PspLoadImageNotifyRoutine') + 8 * i) for i in range(9)]
       print(json.dumps({'modules': mods, 'processes': procs, 'callbacks': cbs, 'kuser': kuser, 'slots': slots}))
       """
