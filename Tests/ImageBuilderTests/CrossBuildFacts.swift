@@ -1,5 +1,5 @@
-// Kernel builds other than the 19041 reference for the demo scenario: Windows 7 SP1, 8.1, 10 1809
-// and 11 21H2. Each build's symbol RVAs and struct layouts are read by python straight from its
+// Kernel builds other than the 19041 reference for the demo scenario: Windows 7 SP1, 8.1, Server
+// 2016, 10 1809, Server 2022 and 11 21H2. Each build's symbol RVAs and struct layouts are read by python straight from its
 // Volatility 3 ISF (data/isf/ntkrnlmp.pdb, independent of CallScope's symbol readers); its file
 // version comes from the folder's VERSIONS.md table.
 
@@ -23,7 +23,9 @@ struct CrossBuild: Sendable, CustomTestStringConvertible {
   static let all: [CrossBuild] = [
     CrossBuild(label: "Windows 7 SP1 6.1.7601", guid: "339E74133576439CBCDF7E0229DA3773"),
     CrossBuild(label: "Windows 8.1 6.3.9600", guid: "22597D0B40394E23936F6A24C6C52D5B"),
+    CrossBuild(label: "Windows Server 2016 10.0.14393", guid: "517E128F7B7C4EA79491DE6B9B9CE190"),
     CrossBuild(label: "Windows 10 1809 10.0.17763", guid: "8B11040A5928757B11390AC78F6B6925"),
+    CrossBuild(label: "Windows Server 2022 10.0.20348", guid: "879AD95F3461091BB6318FA98072AD8E"),
     CrossBuild(label: "Windows 11 21H2 10.0.22000", guid: "0CE4A95C0CD782A7596B034D8648E585"),
   ]
 

@@ -1,6 +1,7 @@
-// The demo scenario planted on kernels of Windows 7 SP1, 8.1, 10 1809 and 11 21H2, each laid out
-// with its own ISF's symbol RVAs and struct layouts (CrossBuildFacts.swift), and read back by
-// CallScope's library offline from the BUNDLED profile of that build's PDB GUID. Every planted module,
+// The demo scenario planted on kernels of Windows 7 SP1, 8.1, Server 2016, 10 1809, Server 2022 and
+// 11 21H2 (CrossBuild.all), each laid out with its own ISF's symbol RVAs and struct layouts
+// (CrossBuildFacts.swift), and read back by CallScope's library offline from the BUNDLED profile of
+// that build's PDB GUID. Every planted module,
 // process and callback must come out with its owner and details, as an independent python walker
 // (CrossBuildWalker.swift) reads them from the same image with the ISF's offsets; families whose
 // kernel variables the build lacks (per its ISF) must be "not located" with a reason.
@@ -19,8 +20,8 @@ struct CrossBuildTests {
   /// Each family's kernel variables (DESIGN.md's family table): a family can be located when the
   /// build has at least one. `callback-object` lists only ExpCallbackListHead: the demo plants no
   /// object directory, so its `\Callback` directory is not readable on any build. `power-coalescing`
-  /// lists only PopCoalRegistrationList (Windows 10 on): the library does not read Windows 8.1's
-  /// PopCoalescingCallbackRoutine array (a known issue below).
+  /// lists only PopCoalRegistrationList (1809 on): the library does not read the older
+  /// PopCoalescingCallbackRoutine array of 8.1 and 1607 (a known issue below).
   static let familySymbols: [String: [String]] = [
     "process-notify": ["PspCreateProcessNotifyRoutine"], "thread-notify": ["PspCreateThreadNotifyRoutine"],
     "image-notify": ["PspLoadImageNotifyRoutine"], "bugcheck": ["KeBugCheckCallbackListHead"],
@@ -126,7 +127,7 @@ struct CrossBuildTests {
       #expect(result.entries.isEmpty)
     }
     if facts.symbols["PopCoalescingCallbackRoutine"] != nil, facts.symbols["PopCoalRegistrationList"] == nil {
-      withKnownIssue("power-coalescing: Windows 8.1's PopCoalescingCallbackRoutine array is not read") {
+      withKnownIssue("power-coalescing: the PopCoalescingCallbackRoutine array (8.1, 1607) is not read") {
         #expect(results.first { $0.family == "power-coalescing" }?.notLocated == nil)
       }
     }
