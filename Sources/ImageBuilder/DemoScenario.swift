@@ -102,11 +102,20 @@ public enum DemoScenario {
     }
   }
 
-  /// A `_KLDR_DATA_TABLE_ENTRY` in pool; the address of its InLoadOrderLinks.
+  /// The struct PsLoadedModuleList entries are written with: `_KLDR_DATA_TABLE_ENTRY` where the build's
+  /// PDB describes it (Windows 10 on), else `_LDR_DATA_TABLE_ENTRY` (Windows 7 and 8.1 public PDBs),
+  /// whose leading members the kernel's loader entry shares.
+  static func loaderEntryType(_ builder: WindowsImageBuilder) -> String {
+    let layouts = builder.configuration.layouts.structs
+    return layouts["_KLDR_DATA_TABLE_ENTRY"] == nil && layouts["_LDR_DATA_TABLE_ENTRY"] != nil
+      ? "_LDR_DATA_TABLE_ENTRY" : "_KLDR_DATA_TABLE_ENTRY"
+  }
+
+  /// A loader entry (`loaderEntryType`) in pool; the address of its InLoadOrderLinks.
   static func loaderEntry(
     _ builder: WindowsImageBuilder, name: String, path: String, base: UInt64, size: UInt64, entryPoint: UInt64
   ) throws -> UInt64 {
-    var entry = try builder.instance("_KLDR_DATA_TABLE_ENTRY")
+    var entry = try builder.instance(loaderEntryType(builder))
     try entry.set("DllBase", base)
     try entry.set("EntryPoint", entryPoint)
     try entry.set("SizeOfImage", size)

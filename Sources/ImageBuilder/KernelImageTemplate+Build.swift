@@ -15,7 +15,14 @@ extension KernelImageTemplate {
     guard facts.sizeOfImage < 0x4000_0000 else {
       throw ImageBuilderError.invalid("SizeOfImage \(hexText(facts.sizeOfImage)) is larger than 1 GiB")
     }
-    let variables = DemoScenario.variables.compactMap { facts.symbols[$0] }
+    // NtBuildNumber is only read. On Windows 7 and 8.1 it is a constant near the start of the image
+    // (RVA 0xa14c, 0x1b638: inside .text), below the room .text and .rdata need; there it is written
+    // into .text instead of pulling .data down. From Windows 10 on it lies among the data variables.
+    let textContents = UInt64(pe.sections.first { $0.name == ".text" }?.contents.count ?? 0)
+    let codeFloor = 0x1000 + readOnlySize + 2 * textContents
+    let buildInText = facts.symbols["NtBuildNumber"].flatMap { $0 >= 0x1000 && $0 < codeFloor ? $0 : nil }
+    let variables = DemoScenario.variables.filter { !(buildInText != nil && $0 == "NtBuildNumber") }
+      .compactMap { facts.symbols[$0] }
     if let past = variables.first(where: { $0 >= facts.sizeOfImage }) {
       throw ImageBuilderError.invalid(
         "a variable at RVA \(hexText(past)) does not fit SizeOfImage \(hexText(facts.sizeOfImage))")
@@ -50,6 +57,11 @@ extension KernelImageTemplate {
         throw ImageBuilderError.invalid("section \(name) holds more than \(hexText(size)) bytes")
       }
       pe.sections[index].virtualSize = Int(size)
+      if name == ".text", let rva = buildInText, rva + 4 <= 0x1000 + size {
+        var text = ByteBuffer(pe.sections[index].contents)
+        text.put(UInt32(0xF000_0000) | build, at: Int(rva - 0x1000))
+        pe.sections[index].contents = text.bytes
+      }
       if name == ".data" {
         var data = ByteBuffer()
         let buildRVA = facts.symbols["NtBuildNumber"].flatMap { $0 >= dataStart && $0 < dataEnd ? $0 : nil }

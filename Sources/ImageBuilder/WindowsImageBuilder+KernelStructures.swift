@@ -75,7 +75,15 @@ extension WindowsImageBuilder {
   public static func demo(seed: UInt64 = 1, build: KernelBuildFacts, layouts: LayoutTable) throws
     -> WindowsImageBuilder
   {
-    var configuration = WindowsImageConfiguration(seed: seed)
+    try demo(WindowsImageConfiguration(seed: seed), build: build, layouts: layouts)
+  }
+
+  /// The demo image on `base`'s seed, memory size and kernel identity (PDB GUID/age and version of the
+  /// mirrored build, for builds other than the default 19041); `build`, `layouts` and `decoys` are set here.
+  public static func demo(_ base: WindowsImageConfiguration, build: KernelBuildFacts, layouts: LayoutTable) throws
+    -> WindowsImageBuilder
+  {
+    var configuration = base
     configuration.kernelBuild = build
     configuration.layouts = LayoutTable.windows10x64.merging(.callbackRecordsX64).merging(layouts)
     configuration.decoys = false

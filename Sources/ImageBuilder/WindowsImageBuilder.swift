@@ -157,14 +157,16 @@ public final class WindowsImageBuilder {
     }
   }
 
-  /// KUSER_SHARED_DATA: version numbers at the offsets of the configured layout table.
+  /// KUSER_SHARED_DATA: version numbers at the offsets of the configured layout table (the build
+  /// number only where the layout has NtBuildNumber).
   private func plantKUserSharedData() throws {
     try mapFreshPages(
       in: kernelTables, va: Self.kuserSharedDataAddress, length: 0x1000, flags: [.writable, .noExecute])
     var kuser = try configuration.layouts.instance("_KUSER_SHARED_DATA")
     try kuser.set("NtMajorVersion", UInt64(truth.majorVersion))
     try kuser.set("NtMinorVersion", UInt64(truth.minorVersion))
-    try kuser.set("NtBuildNumber", UInt64(truth.buildNumber))
+    // Windows 7 and 8.1 have no NtBuildNumber member (public PDBs: +0x260 is padding on 7, Reserved2 on 8.1).
+    try kuser.setIfPresent("NtBuildNumber", UInt64(truth.buildNumber))
     try kuser.set("NtProductType", 1)  // NtProductWinNt
     try kuser.set("ProductTypeIsValid", 1)
     try kuser.set("NumberOfPhysicalPages", configuration.memorySize / 0x1000)

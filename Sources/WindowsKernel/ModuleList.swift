@@ -1,19 +1,29 @@
 // PsLoadedModuleList: the kernel's list of KLDR_DATA_TABLE_ENTRY records, one per loaded module.
+// The public PDBs of Windows 7 and 8.1 do not describe _KLDR_DATA_TABLE_ENTRY; their loader entries
+// are read with _LDR_DATA_TABLE_ENTRY, whose leading members (InLoadOrderLinks … BaseDllName) the
+// kernel's record shares (as Volatility 3's `modules` plugin reads them on every build).
 
 import AddressSpace
 import BinaryReading
 
 /// Reads the loaded-module list.
 public enum ModuleList {
-  /// Layout of `_KLDR_DATA_TABLE_ENTRY` from the profile (public PDB type).
+  /// Layout of `_KLDR_DATA_TABLE_ENTRY` from the profile (public PDB type), or of
+  /// `_LDR_DATA_TABLE_ENTRY` when the build's profile lacks the former (Windows 7 and 8.1).
   struct Layout {
+    let structName: String
     let links, dllBase, sizeOfImage, fullName, baseName: UInt64
     init(_ kernel: Kernel) throws(WindowsKernelError) {
-      links = try kernel.offset("_KLDR_DATA_TABLE_ENTRY", "InLoadOrderLinks")
-      dllBase = try kernel.offset("_KLDR_DATA_TABLE_ENTRY", "DllBase")
-      sizeOfImage = try kernel.offset("_KLDR_DATA_TABLE_ENTRY", "SizeOfImage")
-      fullName = try kernel.offset("_KLDR_DATA_TABLE_ENTRY", "FullDllName")
-      baseName = try kernel.offset("_KLDR_DATA_TABLE_ENTRY", "BaseDllName")
+      let name =
+        kernel.profile.structSize("_KLDR_DATA_TABLE_ENTRY") == nil
+          && kernel.profile.structSize("_LDR_DATA_TABLE_ENTRY") != nil
+        ? "_LDR_DATA_TABLE_ENTRY" : "_KLDR_DATA_TABLE_ENTRY"
+      structName = name
+      links = try kernel.offset(name, "InLoadOrderLinks")
+      dllBase = try kernel.offset(name, "DllBase")
+      sizeOfImage = try kernel.offset(name, "SizeOfImage")
+      fullName = try kernel.offset(name, "FullDllName")
+      baseName = try kernel.offset(name, "BaseDllName")
     }
   }
 
@@ -45,7 +55,7 @@ public enum ModuleList {
     let size = try kernel.readUnsigned(entry &+ layout.sizeOfImage, width: 4)
     guard kernel.isKernelAddress(base), size > 0, size < 0x1000_0000 else {
       throw .implausible(
-        address: entry, structure: "_KLDR_DATA_TABLE_ENTRY",
+        address: entry, structure: layout.structName,
         detail: "DllBase \(Hex.format(base)), SizeOfImage \(Hex.format(size))")
     }
     var path = ""
