@@ -36,8 +36,12 @@ public struct CallbackVerdicts: Sendable {
 
   /// Analyses `results`. `modules` are PsLoadedModuleList's; `hidden` are driver-object and carved
   /// images that the list lacks.
-  public init(results: [FamilyResult], kernel: Kernel, modules: [LoadedModule], hidden: [LoadedModule]) {
-    let resolver = OwnerResolver(modules: modules + hidden)
+  public init(
+    results: [FamilyResult], kernel: Kernel, modules: [LoadedModule], hidden: [LoadedModule],
+    symbolizers: [String: ModuleSymbolizer] = [:]
+  ) {
+    let resolver = OwnerResolver(
+      modules: modules + hidden, symbolizers: symbolizers.mapValues { s in { @Sendable rva in s.nearest(rva) } })
     var rows: [CallbackRow] = []
     var findings: [FamilyFinding] = []
     for result in results where result.notLocated == nil {

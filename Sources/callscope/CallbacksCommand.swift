@@ -66,7 +66,9 @@ struct CallbacksCommand: ParsableCommand {
       carvedModules = ModuleCarver.carve(session.kernel, hits: hits, excluding: Set(modules.map(\.base)))
     }
     let verdicts = CallbackVerdicts(
-      results: results, kernel: session.kernel, modules: modules, hidden: hidden + carvedModules)
+      results: results, kernel: session.kernel, modules: modules, hidden: hidden + carvedModules,
+      symbolizers: OwnerSymbols.symbolizers(
+        for: results.flatMap(\.entries).map(\.routine), modules: modules, session: session, options: symbolOptions))
     let report = CallbacksReport(context: session.context, results: results, verdicts: verdicts)
     try outputOptions.emit(report.rendered(outputOptions.format))
     if failOnFindings, report.hasFindings { throw FindingsExit() }

@@ -21,8 +21,8 @@ public enum ProfileLoader {
       do {
         let p: any KernelProfile
         switch location {
-        case .pdb(let path): p = try openPDB(path)
-        case .isf(let path): p = try ISFProfile(path: path)
+        case .pdb(let path): p = try OpenedProfiles.profile(path) { try openPDB(path) }
+        case .isf(let path): p = try OpenedProfiles.profile(path) { try ISFProfile(path: path) }
         }
         if SymbolStore.matches(p.identity, identity) {
           profiles.append(p)
