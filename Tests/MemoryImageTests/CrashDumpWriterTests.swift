@@ -108,8 +108,11 @@ struct CrashDumpWriterTests {
     let isf = "3177D31000BA7590DED335936C93E374-1.json.xz"
     try FileManager.default.copyItem(
       at: TestData.shared("data/isf/ntkrnlmp.pdb/\(isf)"), to: folder.appendingPathComponent(isf))
+    // A private cache: Volatility's shared one is not safe against concurrent runs.
+    let cache = sym.appendingPathComponent("cache").path
     let result = try TestData.run(
-      try Fixtures.tool("vol"), ["-q", "--offline", "-s", sym.path, "-r", "json", "-f", f.dump, "windows.info"])
+      try Fixtures.tool("vol"),
+      ["-q", "--offline", "-s", sym.path, "--cache-path", cache, "-r", "json", "-f", f.dump, "windows.info"])
     #expect(result.status == 0, "\(result.stderr)")
     let jsonText = String(result.stdout.drop { $0 != "[" })
     let rows = try #require(try JSONSerialization.jsonObject(with: Data(jsonText.utf8)) as? [[String: Any]])
