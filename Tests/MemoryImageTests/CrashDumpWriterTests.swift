@@ -110,6 +110,7 @@ struct CrashDumpWriterTests {
       at: TestData.shared("data/isf/ntkrnlmp.pdb/\(isf)"), to: folder.appendingPathComponent(isf))
     // A private cache: Volatility's shared one is not safe against concurrent runs.
     let cache = sym.appendingPathComponent("cache").path
+    try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
     let result = try TestData.run(
       try Fixtures.tool("vol"),
       ["-q", "--offline", "-s", sym.path, "--cache-path", cache, "-r", "json", "-f", f.dump, "windows.info"])
