@@ -58,12 +58,14 @@ public struct CallbackSnapshot: Sendable {
       top = try file.withBytes(at: 0, count: Int(file.size)) { buffer in
         guard let base = buffer.baseAddress else { throw CallbackDiffError.malformedJSON(path: path, reason: "empty") }
         let data = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: buffer.count, deallocator: .none)
-        return try JSONDecoder().decode(JSONNode.self, from: data)
+        do {
+          return try JSONDecoder().decode(JSONNode.self, from: data)
+        } catch let error as DecodingError {
+          throw CallbackDiffError.malformedJSON(path: path, reason: Self.describe(error, data: data))
+        }
       }
     } catch let error as CallbackDiffError {
       throw error
-    } catch let error as DecodingError {
-      throw .malformedJSON(path: path, reason: Self.describe(error))
     } catch {
       throw .malformedJSON(path: path, reason: String(describing: error))
     }
@@ -144,12 +146,17 @@ public struct CallbackSnapshot: Sendable {
       flags: flags, details: details)
   }
 
-  static func describe(_ error: DecodingError) -> String {
+  /// Where the text stops being JSON: Foundation's JSONSerialization names the character offset
+  /// ("Invalid value around character 11."), which JSONDecoder does not.
+  static func describe(_ error: DecodingError, data: Data) -> String {
+    do {
+      _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+    } catch {
+      if let detail = (error as NSError).userInfo["NSDebugDescription"] as? String { return detail }
+    }
     switch error {
-    case .dataCorrupted(let context):
-      let underlying = (context.underlyingError as? NSError)?.userInfo["NSDebugDescription"] as? String
-      return underlying ?? context.debugDescription
-    case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context):
+    case .dataCorrupted(let context), .typeMismatch(_, let context), .valueNotFound(_, let context),
+      .keyNotFound(_, let context):
       return context.debugDescription
     @unknown default: return String(describing: error)
     }

@@ -82,7 +82,10 @@ public struct DiffReport: Sendable {
   }
 
   func cells(_ r: CallbackDiffRow) -> [String] {
-    [r.family, r.index.map(String.init) ?? "-", r.symbol ?? r.location, Hex.format(r.routine), r.flags.joined(separator: ",")]
+    [
+      r.family, r.index.map(String.init) ?? "-", r.symbol ?? r.location, Hex.format(r.routine),
+      r.flags.joined(separator: ","),
+    ]
   }
 
   var table: String {
@@ -92,7 +95,8 @@ public struct DiffReport: Sendable {
     func section(_ title: String, _ rows: [[String]]) {
       text += "\(title) (\(rows.count))\n"
       if !rows.isEmpty {
-        text += TextTable(headers: headers, rows: rows).rendered().split(separator: "\n").map { "  " + $0 }
+        text +=
+          TextTable(headers: headers, rows: rows).rendered().split(separator: "\n").map { "  " + $0 }
           .joined(separator: "\n") + "\n"
       }
       text += "\n"

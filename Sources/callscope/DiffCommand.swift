@@ -49,7 +49,8 @@ struct DiffCommand: ParsableCommand {
     let rows = Self.scan(session, symbolOptions: symbolOptions)
     return CallbackSnapshot(
       path: path, source: .image, imagePath: session.context.imagePath, imageFormat: session.context.imageFormat,
-      kernelBase: session.context.kernel?.base, build: session.context.build, rows: rows.map(CallbackDiffRow.init(row:)))
+      kernelBase: session.context.kernel?.base, build: session.context.build, rows: rows.map(CallbackDiffRow.init(row:))
+    )
   }
 
   /// Every family read and analysed as `callscope callbacks IMAGE` does (without carving).

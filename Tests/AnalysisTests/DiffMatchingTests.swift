@@ -30,7 +30,9 @@ import Testing
   }
 
   @Test func disabledEntryIsAChange() {
-    let details: [String: DiffValue] = ["altitude": .text("321410"), "routineKind": .text("pre"), "enabled": .bool(true)]
+    let details: [String: DiffValue] = [
+      "altitude": .text("321410"), "routineKind": .text("pre"), "enabled": .bool(true),
+    ]
     var after = details
     after["enabled"] = .bool(false)
     let a = [Self.row("object-process", "csagent.sys", 0x1c80, routine: 0x1000, details: details)]

@@ -46,7 +46,10 @@ import Testing
 
   @Test func wrongSchema() throws {
     let path = try Self.write(#"{"schema": "callscope/2", "callbacks": []}"#)
-    #expect(throws: CallbackDiffError.notACallbacksReport(path: path, reason: #"schema is "callscope/2", expected "callscope/1""#)) {
+    #expect(
+      throws: CallbackDiffError.notACallbacksReport(
+        path: path, reason: #"schema is "callscope/2", expected "callscope/1""#)
+    ) {
       try CallbackSnapshot(reportAt: path)
     }
   }
@@ -73,7 +76,9 @@ import Testing
 
   @Test func rowWithoutRoutine() throws {
     let path = try Self.write(#"{"schema": "callscope/1", "callbacks": [\#(Self.goodRow), {"family": "nmi"}]}"#)
-    #expect(throws: CallbackDiffError.badRow(path: path, index: 1, member: "routine", expected: "an address string \"0x…\"")) {
+    #expect(
+      throws: CallbackDiffError.badRow(path: path, index: 1, member: "routine", expected: "an address string \"0x…\"")
+    ) {
       try CallbackSnapshot(reportAt: path)
     }
   }

@@ -37,7 +37,8 @@ import Testing
     #expect(expectedChanged.count == 4)
     #expect(expectedRemoved.count == 1)
 
-    #expect(Set(diff.added.map(\.routine)) == Set(expectedAdded.map(\.function)), "added: \(diff.added.map(\.location))")
+    #expect(
+      Set(diff.added.map(\.routine)) == Set(expectedAdded.map(\.function)), "added: \(diff.added.map(\.location))")
     #expect(diff.added.count == expectedAdded.count)
     #expect(
       Set(diff.removed.map(\.routine)) == Set(expectedRemoved.map(\.function)),
