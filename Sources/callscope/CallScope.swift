@@ -20,7 +20,8 @@ struct CallScope: ParsableCommand {
       """,
     subcommands: [
       InfoCommand.self, CallbacksCommand.self, KCTCommand.self, ObjectsCommand.self, ModulesCommand.self,
-      ProcessesCommand.self, ReadCommand.self, ConvertCommand.self, SymbolsCommand.self, DemoCommand.self,
+      ProcessesCommand.self, ReadCommand.self, ConvertCommand.self, DiffCommand.self, SymbolsCommand.self,
+      DemoCommand.self,
     ])
 
   static func main() {
