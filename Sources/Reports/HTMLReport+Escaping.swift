@@ -28,24 +28,6 @@ extension HTMLReport {
     return out
   }
 
-  /// JSON text made safe inside a `<script>` element: every `<`, `>` and `&` (which can only occur
-  /// inside JSON strings) becomes a `\u00XX` escape, so `</script>` and `<!--` cannot appear.
-  public static func scriptSafeJSON(_ json: String) -> String {
-    var out = ""
-    out.reserveCapacity(json.utf8.count)
-    for scalar in json.unicodeScalars {
-      switch scalar {
-      case "<": out += "\\u003c"
-      case ">": out += "\\u003e"
-      case "&": out += "\\u0026"
-      case "\u{2028}": out += "\\u2028"
-      case "\u{2029}": out += "\\u2029"
-      default: out.unicodeScalars.append(scalar)
-      }
-    }
-    return out
-  }
-
   /// A sort key for a number: fixed-width lowercase hex, so text order is numeric order.
   static func sortKey(_ value: UInt64) -> String {
     let digits = String(value, radix: 16)

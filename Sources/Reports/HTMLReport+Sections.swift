@@ -143,22 +143,26 @@ extension HTMLReport {
   }
 
   var moduleSection: String {
-    var groups: [String: [Row]] = [:]
-    for row in rows { groups[row.module ?? Self.noModule, default: []].append(row) }
+    // Keyed by the optional name, so a module that calls itself "(no module)" is not merged with
+    // routines that lie in no module.
+    var groups: [String?: [Row]] = [:]
+    for row in rows { groups[row.module, default: []].append(row) }
     // Rows in no module first (the most telling), then modules with flagged rows, then by name.
     let names = groups.keys.sorted { a, b in
-      if (a == Self.noModule) != (b == Self.noModule) { return a == Self.noModule }
+      if (a == nil) != (b == nil) { return a == nil }
       let fa = groups[a]?.contains(where: \.isFlagged) ?? false
       let fb = groups[b]?.contains(where: \.isFlagged) ?? false
       if fa != fb { return fa }
-      return a.lowercased() < b.lowercased()
+      return (a ?? "").lowercased() < (b ?? "").lowercased()
     }
     var html = "<section id=\"modules\"><h2>By module</h2>\n"
     for (i, name) in names.enumerated() {
       let group = groups[name] ?? []
       let flagged = group.filter(\.isFlagged).count
-      html += "<details class=\"module\(flagged > 0 ? " flagged" : "")\" open data-module=\"\(Self.escaped(name))\">"
-      html += "<summary><b>\(Self.escaped(name))</b> \(group.count) row\(group.count == 1 ? "" : "s")"
+      let label = Self.escaped(name ?? Self.noModule)
+      html += "<details class=\"module\(flagged > 0 ? " flagged" : "")\" open data-module=\"\(label)\">"
+      html +=
+        "<summary><b>\(name == nil ? "<i>\(label)</i>" : label)</b> \(group.count) row\(group.count == 1 ? "" : "s")"
       html += flagged > 0 ? ", <span class=\"bad\">\(flagged) flagged</span>" : ""
       html += "</summary>\n" + tableHTML(id: "module-\(i)", rows: group) + "</details>\n"
     }

@@ -1,6 +1,6 @@
 // The HTML page treats every string from the image as hostile: escaping of text and attributes (expected
-// strings from the HTML Living Standard's character references), JSON made safe for <script> (checked
-// by Foundation's JSON parser), a page built from hostile names, and that page parsed by Chromium.
+// strings from the HTML Living Standard's character references), a page built from hostile names, and
+// that page parsed by Chromium.
 
 import Analysis
 import Foundation
@@ -42,18 +42,6 @@ struct HTMLEscapingTests {
     #expect(HTMLReport.escaped("tab\tline\nret\r") == "tab\tline\nret\r")
   }
 
-  @Test func scriptSafeJSONHasNoClosingTagAndParsesBack() throws {
-    let value = ["name": "</script><!-- & \u{2028} " + Self.hostile]
-    let json = String(decoding: try JSONSerialization.data(withJSONObject: value), as: UTF8.self)
-    let safe = HTMLReport.scriptSafeJSON(json)
-    #expect(!safe.contains("</"))
-    #expect(!safe.contains("<!--"))
-    #expect(!safe.contains("<"))
-    #expect(!safe.contains("\u{2028}"))
-    let back = try JSONSerialization.jsonObject(with: Data(safe.utf8)) as? [String: String]
-    #expect(back == value)
-  }
-
   @Test func pageHasNoRawHostileMarkup() {
     let page = Self.hostilePage()
     #expect(!page.contains(Self.hostile))
@@ -64,6 +52,23 @@ struct HTMLEscapingTests {
     #expect(page.contains("x&quot; onmouseover=&quot;alert(2)"))
     // Exactly one script element: the page's own.
     #expect(DOM.count("<script", in: page) == 1)
+  }
+
+  @Test func moduleNamedNoModuleIsNotMergedWithRoutinesInNoModule() {
+    let rows = [
+      HTMLReport.Row(
+        family: "nmi", index: 0, routine: 0x1000, module: nil, owner: nil, flags: ["outside-modules"], details: "",
+        provenance: "pdb"),
+      HTMLReport.Row(
+        family: "nmi", index: 1, routine: 0x2000, module: "(no module)", owner: "(no module)+0x10", flags: [],
+        details: "", provenance: "pdb"),
+    ]
+    let page = HTMLReport(
+      title: "t", facts: [], rows: rows, familiesRead: ["nmi"], familyFindings: [], notLocated: [], warnings: []
+    ).rendered()
+    #expect(DOM.count("<details class=\"module", in: page) == 2)
+    #expect(page.contains("<summary><b><i>(no module)</i></b> 1 row"))
+    #expect(page.contains("<summary><b>(no module)</b> 1 row"))
   }
 
   @Test func pageFetchesNothing() {
