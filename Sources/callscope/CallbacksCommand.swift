@@ -70,7 +70,8 @@ struct CallbacksCommand: ParsableCommand {
       symbolizers: OwnerSymbols.symbolizers(
         for: results.flatMap(\.entries).map(\.routine), modules: modules, session: session, options: symbolOptions))
     let report = CallbacksReport(context: session.context, results: results, verdicts: verdicts)
-    try outputOptions.emit(report.rendered(outputOptions.format))
+    // HTML is its own page (HTMLReport); the other formats come from the report itself.
+    try outputOptions.emit(outputOptions.format == .html ? report.html : report.rendered(outputOptions.format))
     if failOnFindings, report.hasFindings { throw FindingsExit() }
   }
 }
