@@ -105,7 +105,9 @@ public struct CallbacksReport: Sendable {
         ])
       }
       return ([CSV.line(header)] + lines).joined(separator: "\n") + "\n"
-    case .table, .html:
+    case .html:
+      return html
+    case .table:
       return table
     }
   }
