@@ -167,7 +167,10 @@ extension ProcessModules {
     while true {
       let next: UInt64
       do { next = UInt64(try space.readUInt32(current)) } catch {
-        return (entries.last == current ? Array(entries.dropLast()) : entries, "link at \(Hex.format(current)) unreadable: \(error)")
+        return (
+          entries.last == current ? Array(entries.dropLast()) : entries,
+          "link at \(Hex.format(current)) unreadable: \(error)"
+        )
       }
       if next == head { return (entries, nil) }
       guard seen.insert(next).inserted else {

@@ -100,10 +100,16 @@ import WindowsKernel
     let head = ldr + 0x0C
     put32(u + entryNtdll, head)
     put32(u + entryUser32, head + 4)
-    let strings: [(entry: UInt64, next: UInt64, prev: UInt64, base: UInt64, size: UInt64, full: String, short: String,
-      at: UInt64)] = [
+    let strings:
+      [(
+        entry: UInt64, next: UInt64, prev: UInt64, base: UInt64, size: UInt64, full: String, short: String,
+        at: UInt64
+      )] = [
         (entryNtdll, entryUser32, head, ntdllBase, ntdllSize, "C:\\Windows\\SysWOW64\\ntdll.dll", "ntdll.dll", 0xA00),
-        (entryUser32, head, entryNtdll, user32Base, user32Size, "C:\\Windows\\SysWOW64\\user32.dll", "user32.dll", 0xA60),
+        (
+          entryUser32, head, entryNtdll, user32Base, user32Size, "C:\\Windows\\SysWOW64\\user32.dll", "user32.dll",
+          0xA60
+        ),
       ]
     for e in strings {
       put32(u + e.next, e.entry)
