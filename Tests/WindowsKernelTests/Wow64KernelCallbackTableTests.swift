@@ -50,17 +50,43 @@ import WindowsKernel
   static let wow64Names: Set<String> = ["winlogon.exe", "explorer.exe", "notepad.exe"]
   static let loopPid: UInt64 = 996
 
-  nonisolated(unsafe) private static var cached: KernelFixture?
+  nonisolated(unsafe) private static var cached: (fixture: KernelFixture, volatilityWow64: [UInt64: Bool])?
   private static let lock = NSLock()
 
-  /// The patched image, built and opened once (the copy is deleted once mapped).
-  static func patched() throws -> KernelFixture {
+  /// The patched image, built and opened once (the copy is deleted once mapped), and Volatility 3's
+  /// `windows.pslist` Wow64 column of the copy (pid → Wow64).
+  static func patchedWithOracle() throws -> (fixture: KernelFixture, volatilityWow64: [UInt64: Bool]) {
     lock.lock()
     defer { lock.unlock() }
     if let cached { return cached }
-    let fixture = try build()
-    cached = fixture
-    return fixture
+    let built = try build()
+    cached = built
+    return built
+  }
+
+  static func patched() throws -> KernelFixture { try patchedWithOracle().fixture }
+
+  /// pid → `Wow64` of Volatility 3's `windows.pslist` on `image` (own symbol copy and cache folder).
+  static func volatilityWow64(image: String) throws -> [UInt64: Bool] {
+    let symbols = try TestData.temporaryDirectory("vol-symbols-wow64")
+    defer { try? FileManager.default.removeItem(at: symbols) }
+    let folder = symbols.appendingPathComponent("windows/ntkrnlmp.pdb")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let isf = TestData.shared(ISFOffsets.isf)
+    try FileManager.default.copyItem(at: isf, to: folder.appendingPathComponent(isf.lastPathComponent))
+    let cache = TestData.cacheDir.appendingPathComponent("volatility-cache-wow64")
+    try FileManager.default.createDirectory(at: cache, withIntermediateDirectories: true)
+    let result = try TestData.run(
+      try TestData.which("vol"),
+      ["-q", "--offline", "-s", symbols.path, "--cache-path", cache.path, "-r", "json", "-f", image, "windows.pslist"])
+    let start = try #require(result.stdoutData.firstIndex(of: UInt8(ascii: "[")), "vol failed: \(result.stderr)")
+    let rows = try #require(
+      try JSONSerialization.jsonObject(with: result.stdoutData[start...]) as? [[String: Any]], "vol rows")
+    var out: [UInt64: Bool] = [:]
+    for row in rows {
+      if let pid = (row["PID"] as? NSNumber)?.uint64Value, let wow = row["Wow64"] as? Bool { out[pid] = wow }
+    }
+    return out
   }
 
   /// `_EPROCESS.WoW64Process` and `_EWOW64PROCESS.Peb` offsets of the build's ISF (python).
@@ -151,7 +177,7 @@ import WindowsKernel
     try readPhysical(memory, try leafEntry(of: va, dtb: dtb, memory: memory)) & 0x000f_ffff_ffff_f000
   }
 
-  static func build() throws -> KernelFixture {
+  static func build() throws -> (fixture: KernelFixture, volatilityWow64: [UInt64: Bool]) {
     let clean = try KernelFixture.image(name)
     let truth = try KernelFixture.truth(name)
     let offsets = try isfOffsets()
@@ -190,7 +216,7 @@ import WindowsKernel
       try copy.write(
         kernelPage + target.ewow, atVirtual: target.eprocess + offsets.wow64Process, in: clean.kernel.space)
     }
-    return try KernelFixture.open(path: copy.path)
+    return (try KernelFixture.open(path: copy.path), try volatilityWow64(image: copy.path))
   }
 
   static func checked() throws -> (gathered: [KernelCallbackTableScanner.Gathered], tables: [ProcessCallbackTable]) {
@@ -255,6 +281,16 @@ import WindowsKernel
     #expect(wow.address == Self.userPage + Self.tableClean)
     #expect(wow.slots == Self.slots)
     #expect(native.address != wow.address)
+  }
+
+  @Test func volatilityAgreesWhichProcessesAreWow64() throws {
+    let (fixture, volatility) = try Self.patchedWithOracle()
+    let (processes, _) = try ProcessList.read(fixture.kernel)
+    let ours = Set(processes.filter { ProcessModules.wow64Peb($0, kernel: fixture.kernel) != nil }.map(\.pid))
+    #expect(volatility.count == processes.count)
+    #expect(Set(volatility.filter(\.value).map(\.key)) == ours)
+    #expect(ours.count == 4)
+    #expect(ours.contains(Self.loopPid))
   }
 
   @Test func loopingWow64LoaderListIsCutWithAWarning() throws {
