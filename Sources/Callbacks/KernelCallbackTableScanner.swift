@@ -1,5 +1,7 @@
 // Reads PEB.KernelCallbackTable of every process, finds user32 in each (PEB.Ldr, VAD tree when
-// the loader page is absent), derives the expected table and flags hijacks.
+// the loader page is absent), derives the expected table and flags hijacks. A WOW64 process has a
+// second, 32-bit table (PEB32.KernelCallbackTable, 4-byte slots into the SysWOW64 user32) checked
+// against the majority among WOW64 tables.
 
 import AddressSpace
 import BinaryReading
