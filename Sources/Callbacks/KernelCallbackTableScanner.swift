@@ -1,5 +1,7 @@
 // Reads PEB.KernelCallbackTable of every process, finds user32 in each (PEB.Ldr, VAD tree when
-// the loader page is absent), derives the expected table and flags hijacks.
+// the loader page is absent), derives the expected table and flags hijacks. A WOW64 process has a
+// second, 32-bit table (PEB32.KernelCallbackTable, 4-byte slots into the SysWOW64 user32) checked
+// against the majority among WOW64 tables.
 
 import AddressSpace
 import BinaryReading
@@ -22,10 +24,12 @@ public enum KernelCallbackTableScanner {
     public var user32: UserModule? { modules.first { $0.name.lowercased() == "user32.dll" } }
   }
 
-  /// Reads the table pointer, modules and VADs of each process (no verdicts yet).
+  /// Reads the table pointer, modules and VADs of each process (no verdicts yet). A WOW64 process also
+  /// yields a second entry (`wow64: true`) for its 32-bit PEB; those come after all native entries.
   public static func gather(_ kernel: Kernel, processes: [WindowsKernel.Process]) -> [Gathered] {
     let kctOffset = try? kernel.offset("_PEB", "KernelCallbackTable")
-    return processes.map { process in
+    var wow64Entries: [Gathered] = []
+    let native = processes.map { process in
       var warnings: [String] = []
       var table: UInt64 = 0
       let space = ProcessList.addressSpace(of: process, kernel: kernel)
@@ -44,30 +48,71 @@ public enum KernelCallbackTableScanner {
       }
       let (vads, vadWarnings) = (try? VadTree.read(process, kernel: kernel)) ?? ([], [])
       warnings += vadWarnings
-      if modules.first(where: { $0.name.lowercased() == "user32.dll" }) == nil {
-        // Loader list absent or paged out: take user32 from its image-backed VAD.
-        if let vad = vads.first(where: { ($0.fileName ?? "").lowercased().hasSuffix("\\user32.dll") }),
-          vad.end >= vad.start, case let (size, overflow) = (vad.end - vad.start).addingReportingOverflow(1), !overflow
-        {
-          modules.append(
-            UserModule(name: "user32.dll", path: vad.fileName ?? "", base: vad.start, size: size, source: "vad"))
-        }
-      }
+      if let fallback = user32FromVad(vads, modules: modules, wow64: false) { modules.append(fallback) }
+      if let entry = gatherWow64(process, kernel: kernel, vads: vads) { wow64Entries.append(entry) }
       return Gathered(process: process, table: table, wow64: false, modules: modules, vads: vads, warnings: warnings)
     }
+    return native + wow64Entries
+  }
+
+  /// The 32-bit side of a WOW64 process: PEB32.KernelCallbackTable and the 32-bit loader list (nil when native).
+  static func gatherWow64(_ process: WindowsKernel.Process, kernel: Kernel, vads: [Vad]) -> Gathered? {
+    guard ProcessModules.wow64Peb(process, kernel: kernel) != nil else { return nil }
+    var warnings: [String] = []
+    var table: UInt64 = 0
+    do { table = try ProcessModules.wow64KernelCallbackTable(process, kernel: kernel) ?? 0 } catch {
+      warnings.append("PEB.KernelCallbackTable unreadable (PEB32): \(error)")
+    }
+    var modules: [UserModule] = []
+    do {
+      let (m, w) = try ProcessModules.wow64(process, kernel: kernel)
+      modules = m
+      warnings += w
+    } catch { warnings.append("PEB32.Ldr: \(error)") }
+    if let fallback = user32FromVad(vads, modules: modules, wow64: true) { modules.append(fallback) }
+    return Gathered(process: process, table: table, wow64: true, modules: modules, vads: vads, warnings: warnings)
+  }
+
+  /// user32 from its image-backed VAD when the loader list lacks it (absent or paged out): the
+  /// `\Windows\SysWOW64\user32.dll` mapping for the 32-bit side, any other `user32.dll` for the native one.
+  static func user32FromVad(_ vads: [Vad], modules: [UserModule], wow64: Bool) -> UserModule? {
+    guard modules.first(where: { $0.name.lowercased() == "user32.dll" }) == nil else { return nil }
+    let vad = vads.first { vad in
+      let name = (vad.fileName ?? "").lowercased()
+      return name.hasSuffix("\\user32.dll") && name.hasSuffix("\\syswow64\\user32.dll") == wow64
+    }
+    guard let vad, vad.end >= vad.start, case let (size, overflow) = (vad.end - vad.start).addingReportingOverflow(1),
+      !overflow
+    else { return nil }
+    return UserModule(name: "user32.dll", path: vad.fileName ?? "", base: vad.start, size: size, source: "vad")
+  }
+
+  /// Bytes per table slot: 4 in a WOW64 (32-bit) table, the kernel's pointer size otherwise.
+  static func slotWidth(wow64: Bool, kernel: Kernel) -> Int { wow64 ? 4 : kernel.pointerSize }
+
+  /// Reads slot `index` of the table at `table` (`width` bytes, little-endian).
+  static func readSlot(_ table: UInt64, index: Int, width: Int, space: VirtualAddressSpace) -> UInt64? {
+    // index < maxSlots and width <= 8: the product is small; the sum is checked.
+    let (address, overflow) = table.addingReportingOverflow(UInt64(index) &* UInt64(width))
+    guard !overflow else { return nil }
+    if width == 4 { return (try? space.readUInt32(address)).map(UInt64.init) }
+    return try? space.readPointer(address)
   }
 
   /// The expectation without user32's PDB: the table value most GUI processes share that lies
   /// inside user32; its slots are read from a process that maps it.
-  public static func majority(_ gathered: [Gathered], kernel: Kernel) -> ExpectedCallbackTable? {
+  /// Only entries of the given side (`wow64`) vote: a WOW64 table lies in the 32-bit user32 and differs
+  /// from the native one.
+  public static func majority(_ gathered: [Gathered], kernel: Kernel, wow64: Bool = false) -> ExpectedCallbackTable? {
     var votes: [UInt64: Int] = [:]
-    for g in gathered where g.table != 0 {
+    for g in gathered where g.table != 0 && g.wow64 == wow64 {
       if let u = g.user32, u.contains(g.table) { votes[g.table, default: 0] += 1 }
     }
     guard let (address, _) = votes.max(by: { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }),
-      let host = gathered.first(where: { $0.table == address && $0.user32 != nil }), let user32 = host.user32
+      let host = gathered.first(where: { $0.wow64 == wow64 && $0.table == address && $0.user32 != nil }),
+      let user32 = host.user32
     else { return nil }
-    let slots = readSlots(address, process: host.process, kernel: kernel, within: user32)
+    let slots = readSlots(address, process: host.process, kernel: kernel, within: user32, wow64: wow64)
     return ExpectedCallbackTable(address: address, slots: slots, names: [:], source: "majority")
   }
 
@@ -108,16 +153,17 @@ public enum KernelCallbackTableScanner {
   }
 
   /// Reads the slots of the table at `address` while they point into `module` (the real table
-  /// ends where user32's data that follows it begins).
+  /// ends where user32's data that follows it begins); 4-byte slots when `wow64`.
   public static func readSlots(
-    _ address: UInt64, process: WindowsKernel.Process, kernel: Kernel, within module: UserModule
+    _ address: UInt64, process: WindowsKernel.Process, kernel: Kernel, within module: UserModule, wow64: Bool = false
   )
     -> [UInt64]
   {
     let space = ProcessList.addressSpace(of: process, kernel: kernel)
+    let width = slotWidth(wow64: wow64, kernel: kernel)
     var slots: [UInt64] = []
     for i in 0..<maxSlots {
-      guard let value = try? space.readPointer(address &+ UInt64(i) &* UInt64(kernel.pointerSize)),
+      guard let value = readSlot(address, index: i, width: width, space: space),
         module.contains(value)
       else { break }
       slots.append(value)
@@ -125,11 +171,20 @@ public enum KernelCallbackTableScanner {
     return slots
   }
 
-  /// Verdicts for each process with a table.
-  public static func check(_ gathered: [Gathered], expected: ExpectedCallbackTable?, kernel: Kernel)
+  /// Verdicts for each process with a table. `expected` applies to native tables; WOW64 tables are checked
+  /// against `wow64Expected`, by default the majority among WOW64 tables (`majority(_:kernel:wow64: true)`).
+  public static func check(
+    _ gathered: [Gathered], expected nativeExpected: ExpectedCallbackTable?, kernel: Kernel,
+    wow64Expected: ExpectedCallbackTable? = nil
+  )
     -> [ProcessCallbackTable]
   {
-    gathered.compactMap { g -> ProcessCallbackTable? in
+    let wow64Expected =
+      wow64Expected
+      ?? (gathered.contains { $0.wow64 } ? majority(gathered, kernel: kernel, wow64: true) : nil)
+    return gathered.compactMap { g -> ProcessCallbackTable? in
+      let expected = g.wow64 ? wow64Expected : nativeExpected
+      let width = slotWidth(wow64: g.wow64, kernel: kernel)
       guard g.table != 0 else {
         // No table: a non-GUI process, unless its PEB could not be read — then say so for this process.
         guard g.process.peb != 0, g.warnings.contains(where: { $0.hasPrefix("PEB.KernelCallbackTable unreadable") })
@@ -147,13 +202,13 @@ public enum KernelCallbackTableScanner {
       }
       let count =
         expected?.slots.count
-        ?? (g.user32.map { readSlots(g.table, process: g.process, kernel: kernel, within: $0).count } ?? 0)
+        ?? (g.user32.map { readSlots(g.table, process: g.process, kernel: kernel, within: $0, wow64: g.wow64).count }
+          ?? 0)
       var slots: [CallbackTableSlot] = []
       var warnings = g.warnings
       for index in 0..<count {
-        guard let routine = try? space.readPointer(g.table &+ UInt64(index) &* UInt64(kernel.pointerSize)) else {
-          warnings.append(
-            "slot \(index) at \(Hex.format(g.table &+ UInt64(index) &* UInt64(kernel.pointerSize))) unreadable")
+        guard let routine = readSlot(g.table, index: index, width: width, space: space) else {
+          warnings.append("slot \(index) at \(Hex.format(g.table &+ UInt64(index) &* UInt64(width))) unreadable")
           break
         }
         var slotFlags: [String] = []

@@ -29,19 +29,29 @@ public struct CallbackTableReport: Sendable {
 
   static func processJSON(_ p: ProcessCallbackTable, allSlots: Bool) -> JSONValue {
     let slots = allSlots ? p.slots : p.slots.filter { !$0.flags.isEmpty }
-    return .object([
-      ("pid", .int(Int64(clamping: p.process.pid))), ("name", .string(p.process.name)), ("table", .address(p.table)),
-      ("expected", p.expected.map { .address($0) } ?? .null),
-      (
-        "user32",
-        p.user32.map {
-          .object([("base", .address($0.base)), ("size", .address($0.size)), ("source", .string($0.source))])
-        } ?? .null
-      ),
-      ("flags", .array(p.flags.map { .string($0) })),
-      ("slots", .array(slots.map(slotJSON))),
-      ("warnings", .array(p.warnings.map { .string($0) })),
-    ])
+    // `wow64: true` only on the rows of a WOW64 process's 32-bit PEB (native rows keep their shape).
+    let wow64: [(String, JSONValue)] = p.wow64 ? [("wow64", .bool(true))] : []
+    return .object(
+      [
+        ("pid", .int(Int64(clamping: p.process.pid))), ("name", .string(p.process.name)),
+      ] + wow64 + [
+        ("table", .address(p.table)),
+        ("expected", p.expected.map { .address($0) } ?? .null),
+        (
+          "user32",
+          p.user32.map {
+            .object([("base", .address($0.base)), ("size", .address($0.size)), ("source", .string($0.source))])
+          } ?? .null
+        ),
+        ("flags", .array(p.flags.map { .string($0) })),
+        ("slots", .array(slots.map(slotJSON))),
+        ("warnings", .array(p.warnings.map { .string($0) })),
+      ])
+  }
+
+  /// The process name, marked `(wow64)` on a WOW64 process's 32-bit row (table and CSV output).
+  static func displayName(_ p: ProcessCallbackTable) -> String {
+    p.wow64 ? p.process.name + " (wow64)" : p.process.name
   }
 
   /// Whether anything is flagged.
@@ -70,7 +80,7 @@ public struct CallbackTableReport: Sendable {
         for s in p.slots {
           lines.append(
             CSV.line([
-              String(p.process.pid), p.process.name, Hex.format(p.table), p.expected.map(Hex.format) ?? "",
+              String(p.process.pid), Self.displayName(p), Hex.format(p.table), p.expected.map(Hex.format) ?? "",
               String(s.index),
               Hex.format(s.routine), s.name ?? "", s.module ?? "", (p.flags + s.flags).joined(separator: "|"),
             ]))
@@ -86,14 +96,14 @@ public struct CallbackTableReport: Sendable {
         text += "expected table: unknown (no user32 PDB and no GUI process with user32)\n"
       }
       let rows = processes.map { p -> [String] in
-        if p.table == 0 { return [String(p.process.pid), p.process.name, "unreadable", "", "see warning"] }
+        if p.table == 0 { return [String(p.process.pid), Self.displayName(p), "unreadable", "", "see warning"] }
         let bad = p.slots.filter { !$0.flags.isEmpty }
         let slotText = bad.prefix(4).map {
           "[\($0.index)\($0.name.map { " " + $0 } ?? "")] \(Hex.format($0.routine)) \($0.flags.joined(separator: ","))"
         }
         .joined(separator: "; ")
         return [
-          String(p.process.pid), p.process.name, Hex.format(p.table), p.flags.joined(separator: ","),
+          String(p.process.pid), Self.displayName(p), Hex.format(p.table), p.flags.joined(separator: ","),
           bad.isEmpty ? "ok" : "\(bad.count) slot(s): " + slotText,
         ]
       }
