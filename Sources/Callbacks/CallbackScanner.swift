@@ -15,7 +15,7 @@ public enum CallbackScanner {
     ] + NotifyRoutineArrayFamily.all.filter { $0.id == "dbgk-lkmd" } + [
       SinglyLinkedFamily.nmi, CallbackObjectFamily(), PnPNotifyFamily(), RoutineTableFamily.ci, SinglyLinkedFamily.emp,
       ExHostFamily(), RoutineTableFamily.altSyscall, RoutineTableFamily.pico, ListFamily.siloMonitor,
-      ListFamily.powerCoalescing,
+      PowerCoalescingFamily(),
     ]
 
   /// Every family id, in report order.

@@ -38,8 +38,15 @@ struct CrossBuildTests {
     "ci": ["SeCiCallbacks", "g_CiCallbacks"], "emp": ["EmpCallbackListHead"], "ex-host": ["ExpHostList"],
     "alt-syscall": ["PsAltSystemCallHandlers"], "pico": ["PspPicoProviderRoutines"],
     "silo-monitor": ["PspSiloMonitorList"],
-    "power-coalescing": ["PopCoalRegistrationList"],
+    "power-coalescing": ["PopCoalRegistrationList", "PopCoalescingCallbackRoutine"],
   ]
+
+  /// PO_COALESCING_CALLBACK_V1 on x64 (WinObjEx64 ntos.h: PushLock, CoalescingCallback, SelfPtr,
+  /// Callback +0x18, ClientOrServer, Context +0x28) — what PopCoalescingCallbackRoutine's
+  /// EX_FAST_REF slots reference before Windows 10 RS4.
+  static let coalescingV1Callback: UInt64 = 0x18
+  static let coalescingV1Context: UInt64 = 0x28
+  static let coalescingContext: UInt64 = 0xFFFF_F800_0C0A_1E5C
 
   /// EX_CALLBACK_ROUTINE_BLOCK.Context flags of a process-notify registration: 2 Ex, 4 Ex2 (DESIGN.md).
   static func flavour(context: String) -> String {
@@ -54,6 +61,16 @@ struct CrossBuildTests {
   func libraryReadsTheDemoWithThisBuildsBundledProfile(_ build: CrossBuild) throws {
     let seed = 0x30 + UInt64(CrossBuild.all.firstIndex { $0.guid == build.guid } ?? 0)
     let (builder, facts, path) = try CrossBuildData.writeDemo(build, seed: seed) { builder, facts in
+      // Builds with the older array form of power-coalescing registrations get one, in slot 2,
+      // pointing at a demo driver routine.
+      if facts.symbols["PopCoalescingCallbackRoutine"] != nil, facts.symbols["PopCoalRegistrationList"] == nil,
+        let routine = builder.truth.callbacks.first(where: { $0.family == "registry" })?.routine
+      {
+        let record = try builder.allocateKernelMemory(0x40)
+        try builder.writeLE(routine, at: record + Self.coalescingV1Callback)
+        try builder.writeLE(Self.coalescingContext, at: record + Self.coalescingV1Context)
+        try builder.writeLE(record | 0x7, at: try builder.symbolAddress("PopCoalescingCallbackRoutine") + 2 * 8)
+      }
       // Before 8.1 the image-notify array has 8 slots: a valid-looking reference just past it (slot 8,
       // the same block as slot 0) must not be read as a ninth registration.
       guard facts.buildNumber < 9600, let first = builder.truth.callbacks.first(where: { $0.family == "image-notify" })
@@ -126,10 +143,15 @@ struct CrossBuildTests {
       #expect(symbols.contains { reason.contains($0) }, "\(result.family): \(reason)")
       #expect(result.entries.isEmpty)
     }
-    if facts.symbols["PopCoalescingCallbackRoutine"] != nil, facts.symbols["PopCoalRegistrationList"] == nil {
-      withKnownIssue("power-coalescing: the PopCoalescingCallbackRoutine array (8.1, 1607) is not read") {
-        #expect(results.first { $0.family == "power-coalescing" }?.notLocated == nil)
-      }
+    let coalescingArray =
+      facts.symbols["PopCoalescingCallbackRoutine"] != nil && facts.symbols["PopCoalRegistrationList"] == nil
+    let registryRoutine = truth.callbacks.first { $0.family == "registry" }?.routine
+    if coalescingArray {
+      let coalescing = try #require(results.first { $0.family == "power-coalescing" })
+      #expect(coalescing.notLocated == nil)
+      #expect(coalescing.entries.map(\.index) == [2])
+      #expect(coalescing.entries.map(\.routine) == [registryRoutine].compactMap { $0 })
+      #expect(coalescing.entries.first?.detail("context") == .address(Self.coalescingContext))
     }
     if facts.buildNumber < 9600 {
       #expect(walked.imageNotifySlots.count == 9 && walked.imageNotifySlots[8] != 0)  // the reference past the array
@@ -137,7 +159,7 @@ struct CrossBuildTests {
 
     let verdicts = CallbackVerdicts(results: results, kernel: kernel, modules: modules, hidden: [])
     #expect(verdicts.familyFindings.isEmpty, "\(verdicts.familyFindings)")
-    #expect(verdicts.rows.count == truth.callbacks.count)
+    #expect(verdicts.rows.count == truth.callbacks.count + (coalescingArray ? 1 : 0))
     #expect(truth.callbacks.count == 11)
     #expect(verdicts.rows.allSatisfy { $0.entry.provenance == .bundled })
     for planted in truth.callbacks {
