@@ -80,6 +80,14 @@ public final class MappedFile: ByteSource, @unchecked Sendable {
     return T(littleEndian: base.loadUnaligned(fromByteOffset: Int(offset), as: T.self))
   }
 
+  /// Copies `count` bytes at `offset` to `destination` (assembling reads that span several runs of
+  /// an image without intermediate arrays).
+  public func copy(at offset: UInt64, count: Int, into destination: UnsafeMutableRawPointer) throws(BinaryReadError) {
+    try check(offset, count)
+    guard count > 0, let base else { return }
+    destination.copyMemory(from: base + Int(offset), byteCount: count)
+  }
+
   /// Calls `body` with the bytes `[offset, offset+count)` in place; the buffer must not escape.
   public func withBytes<R>(
     at offset: UInt64, count: Int, _ body: (UnsafeRawBufferPointer) throws -> R

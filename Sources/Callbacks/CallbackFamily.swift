@@ -68,29 +68,9 @@ public final class CallbackContext: Sendable {
     return "\(d1)-\(d2)-\(d3)-\(Hex.upper(Array(b[8..<10])))-\(Hex.upper(Array(b[10..<16])))"
   }
 
-  /// Walks a LIST_ENTRY list (forward, then backward around a broken link). A forward walk that
-  /// returns to the head can still hide entries — a Flink pointed back at the head (the list looks
-  /// empty or short) while Blink still leads to the rest — so the head's Blink must be the last
-  /// entry; when it is not, the list is walked backwards too and the extra entries are kept.
+  /// Walks a LIST_ENTRY list (forward, then backward around a broken link; see RobustListWalk).
   public func list(_ head: UInt64, what: String, bound: Int = 10_000) -> RecoveredList {
-    let walk = RobustListWalk.entries(space: kernel.space, head: head, bound: bound, what: what)
-    guard walk.warning == nil, let blink = pointer(head &+ pointerSize), blink != (walk.entries.last ?? head)
-    else { return walk }
-    let backward = kernel.space.listEntries(head: head, bound: bound, forward: false)
-    var entries = backward.entries
-    // A dangling Blink leads to an address whose own link is unreadable: it is not an entry.
-    if case .readFailed(let at, _) = backward.stop, entries.last.map({ at &- $0 == pointerSize }) == true {
-      entries.removeLast()
-    }
-    var seen = Set(walk.entries)
-    let extra = entries.filter { seen.insert($0).inserted }
-    var recovered = walk  // RecoveredList has no public initializer; its members are settable
-    recovered.entries = walk.entries + extra.reversed()
-    recovered.warning =
-      "\(what) list at \(Hex.format(head)) is broken (the forward walk ends after \(walk.entries.count), "
-      + "but the head's Blink is \(Hex.format(blink))); recovered \(extra.count) more "
-      + "entr\(extra.count == 1 ? "y" : "ies") walking backwards"
-    return recovered
+    RobustListWalk.entries(space: kernel.space, head: head, bound: bound, what: what)
   }
 
   /// Walks a singly linked list whose `Next` pointer is at `nextOffset` of each node, starting from

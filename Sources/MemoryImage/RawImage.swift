@@ -9,14 +9,12 @@ public final class RawImage: PhysicalMemory {
   public var path: String { file.path }
   public var fileSize: UInt64 { file.size }
   public let ranges: [PhysicalRange]
-  let view: MappedView
 
   /// Opens `file` as raw memory; `formatName` distinguishes `raw` from `vmem`.
   public init(file: MappedFile, formatName: String = "raw") {
     self.file = file
     self.formatName = formatName
     self.ranges = file.size == 0 ? [] : [PhysicalRange(start: 0, length: file.size)]
-    self.view = MappedView(file)
   }
 
   public func read(at address: UInt64, count: Int) throws(MemoryImageError) -> [UInt8] {
@@ -26,12 +24,16 @@ public final class RawImage: PhysicalMemory {
   }
 
   public func readUInt64(at address: UInt64) throws(MemoryImageError) -> UInt64 {
-    guard let value = view.loadUInt64(at: address) else { throw .notBacked(path: path, address: address, count: 8) }
+    guard let value = try? file.loadLE(UInt64.self, at: address) else {
+      throw .notBacked(path: path, address: address, count: 8)
+    }
     return value
   }
 
   public func readUInt32(at address: UInt64) throws(MemoryImageError) -> UInt32 {
-    guard let value = view.loadUInt32(at: address) else { throw .notBacked(path: path, address: address, count: 4) }
+    guard let value = try? file.loadLE(UInt32.self, at: address) else {
+      throw .notBacked(path: path, address: address, count: 4)
+    }
     return value
   }
 }

@@ -15,7 +15,6 @@ public final class SegmentedImage: PhysicalMemory {
   public let statedDirectoryTableBase: UInt64?
   public let crashDumpHeader: CrashDumpHeader?
   let map: SegmentMap
-  let view: MappedView
 
   init(
     file: MappedFile, formatName: String, map: SegmentMap, cpuState: CPUState? = nil,
@@ -25,7 +24,6 @@ public final class SegmentedImage: PhysicalMemory {
     self.file = file
     self.formatName = formatName
     self.map = map
-    self.view = MappedView(file)
     self.ranges = map.ranges
     self.cpuState = cpuState
     self.statedPagingMode = statedPagingMode
@@ -67,7 +65,7 @@ public final class SegmentedImage: PhysicalMemory {
       while done < count, let base = buffer.baseAddress {
         let take = Int(min(UInt64(count &- done), map.ends[j] &- at))  // checked in pass 1
         let offset = map.fileOffsets[j] &+ (at &- map.starts[j])  // inside the validated segment
-        guard view.copyBytes(at: offset, count: take, to: UnsafeMutableRawPointer(base + done)) else {
+        guard (try? file.copy(at: offset, count: take, into: UnsafeMutableRawPointer(base + done))) != nil else {
           copied = false
           break
         }
@@ -90,13 +88,13 @@ public final class SegmentedImage: PhysicalMemory {
   }
 
   public func readUInt64(at address: UInt64) throws(MemoryImageError) -> UInt64 {
-    if let offset = fastOffset(address, 8), let v = view.loadUInt64(at: offset) { return v }
+    if let offset = fastOffset(address, 8), let v = try? file.loadLE(UInt64.self, at: offset) { return v }
     let bytes = try read(at: address, count: 8)
     return bytes.reversed().reduce(0) { $0 << 8 | UInt64($1) }
   }
 
   public func readUInt32(at address: UInt64) throws(MemoryImageError) -> UInt32 {
-    if let offset = fastOffset(address, 4), let v = view.loadUInt32(at: offset) { return v }
+    if let offset = fastOffset(address, 4), let v = try? file.loadLE(UInt32.self, at: offset) { return v }
     let bytes = try read(at: address, count: 4)
     return bytes.reversed().reduce(0) { $0 << 8 | UInt32($1) }
   }

@@ -1,6 +1,7 @@
 // LIST_ENTRY walking that survives one broken link: when the forward walk does not come back to
-// the head (a loop, a dangling Flink), the list is walked backwards through Blink as well and the
-// two halves are merged, so every entry still reachable from either side is reported.
+// the head (a loop, a dangling Flink), or comes back early (a Flink pointed at the head while the
+// head's Blink still leads to other entries), the list is walked backwards through Blink as well and
+// the two halves are merged, so every entry still reachable from either side is reported.
 
 import AddressSpace
 import BinaryReading
@@ -9,7 +10,7 @@ import BinaryReading
 public struct RecoveredList: Sendable {
   /// Addresses of the LIST_ENTRY fields of the entries, in forward order as far as known.
   public var entries: [UInt64]
-  /// Set when the forward walk did not return to the head.
+  /// Set when the list was broken and entries were recovered walking backwards.
   public var warning: String?
 }
 
@@ -20,7 +21,15 @@ public enum RobustListWalk {
     -> RecoveredList
   {
     let forward = space.listEntries(head: head, bound: bound, forward: true)
-    if case .returnedToHead = forward.stop { return RecoveredList(entries: forward.entries, warning: nil) }
+    var problem: String?
+    if case .returnedToHead = forward.stop {
+      // A complete forward walk must end where the head's Blink points; if not (e.g. a Flink
+      // pointing back at the head early), entries hide behind the break.
+      guard let blink = try? space.readPointer(head &+ UInt64(space.pointerSize)),
+        blink != (forward.entries.last ?? head)
+      else { return RecoveredList(entries: forward.entries, warning: nil) }
+      problem = "the forward walk ends after \(forward.entries.count), but the head's Blink is \(Hex.format(blink))"
+    }
     let backward = space.listEntries(head: head, bound: bound, forward: false)
     let forwardEntries = readable(forward, pointerSize: space.pointerSize)
     var seen = Set(forwardEntries)
@@ -30,7 +39,7 @@ public enum RobustListWalk {
       tail.append(entry)
     }
     let warning =
-      "\(what) list at \(Hex.format(head)) is broken (\(describe(forward.stop))); "
+      "\(what) list at \(Hex.format(head)) is broken (\(problem ?? describe(forward.stop))); "
       + "recovered \(tail.count) more entr\(tail.count == 1 ? "y" : "ies") walking backwards"
     return RecoveredList(entries: forwardEntries + tail.reversed(), warning: warning)
   }

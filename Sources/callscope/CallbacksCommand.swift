@@ -41,34 +41,17 @@ struct CallbacksCommand: ParsableCommand {
       return
     }
     let session = try KernelSession(image: imageOptions, symbols: symbolOptions)
-    let (modules, _) = (try? ModuleList.read(session.kernel)) ?? ([], [])
-    var hidden: [LoadedModule] = []
-    if let manager = try? ObjectManager(kernel: session.kernel) {
-      hidden = DriverObjectModules.modules(DriverObjectModules.read(manager).drivers, excluding: modules)
-    }
-    let build = Int(session.context.build?.split(separator: ".").dropFirst(2).first ?? "") ?? 0
-    let context = CallbackContext(kernel: session.kernel, build: build)
-    let selection = family.map { Set($0.split(separator: ",").map(String.init)) }
-    var results = CallbackScanner.scan(context, selection: selection)
-    var carvedModules: [LoadedModule] = []
-    if carve {
-      let tags = Set(CallbackCarver.tags.keys).union([ModuleCarver.tag])
-      let hits = PoolScanner.scan(
-        session.memory, tags: tags, pointerSize: session.kernel.pointerSize, progress: Progress.bar(label: "carving"))
-      // Blocks are matched against every family's structures, whatever --family selected.
-      let everything = selection == nil ? results : CallbackScanner.scan(context)
-      let outcome = CallbackCarver.carve(context, hits: hits, results: everything)
-      let orphaned = outcome.orphaned.filter { selection?.contains($0.family) ?? true || $0.family == "notify-block" }
-      var carved = FamilyResult(family: "carved", entries: orphaned)
-      carved.warnings.append(
+    let analysis = CallbackAnalysis(
+      kernel: session.kernel, build: session.buildNumber,
+      selection: family.map { Set($0.split(separator: ",").map(String.init)) }, carve: carve,
+      progress: Progress.bar(label: "carving"),
+      symbolizers: { OwnerSymbols.symbolizers(for: $0, modules: $1, session: session, options: symbolOptions) })
+    var results = analysis.results
+    if let outcome = analysis.carved, let last = results.indices.last {
+      results[last].warnings.append(
         "\(outcome.scanned) callback blocks carved: \(outcome.linkedCount) linked, \(outcome.orphaned.count) orphaned")
-      results.append(carved)
-      carvedModules = ModuleCarver.carve(session.kernel, hits: hits, excluding: Set(modules.map(\.base)))
     }
-    let verdicts = CallbackVerdicts(
-      results: results, kernel: session.kernel, modules: modules, hidden: hidden + carvedModules,
-      symbolizers: OwnerSymbols.symbolizers(
-        for: results.flatMap(\.entries).map(\.routine), modules: modules, session: session, options: symbolOptions))
+    let verdicts = analysis.verdicts
     let report = CallbacksReport(context: session.context, results: results, verdicts: verdicts)
     // HTML is its own page (HTMLReport); the other formats come from the report itself.
     try outputOptions.emit(outputOptions.format == .html ? report.html : report.rendered(outputOptions.format))

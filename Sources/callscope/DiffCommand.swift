@@ -55,17 +55,9 @@ struct DiffCommand: ParsableCommand {
 
   /// Every family read and analysed as `callscope callbacks IMAGE` does (without carving).
   static func scan(_ session: KernelSession, symbolOptions: SymbolOptions) -> [CallbackRow] {
-    let (modules, _) = (try? ModuleList.read(session.kernel)) ?? ([], [])
-    var hidden: [LoadedModule] = []
-    if let manager = try? ObjectManager(kernel: session.kernel) {
-      hidden = DriverObjectModules.modules(DriverObjectModules.read(manager).drivers, excluding: modules)
-    }
-    let build = Int(session.context.build?.split(separator: ".").dropFirst(2).first ?? "") ?? 0
-    let results = CallbackScanner.scan(CallbackContext(kernel: session.kernel, build: build))
-    let verdicts = CallbackVerdicts(
-      results: results, kernel: session.kernel, modules: modules, hidden: hidden,
-      symbolizers: OwnerSymbols.symbolizers(
-        for: results.flatMap(\.entries).map(\.routine), modules: modules, session: session, options: symbolOptions))
-    return verdicts.rows
+    CallbackAnalysis(
+      kernel: session.kernel, build: session.buildNumber,
+      symbolizers: { OwnerSymbols.symbolizers(for: $0, modules: $1, session: session, options: symbolOptions) }
+    ).verdicts.rows
   }
 }

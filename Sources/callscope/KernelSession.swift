@@ -26,4 +26,7 @@ struct KernelSession {
     self.kernel = Kernel(space: system.space, image: kernelImage, profile: profile)
     self.context = ReportContext(memory: memory, system: system, symbolSource: profile.source.rawValue)
   }
+
+  /// The build number (third part of `major.minor.build[.revision]`), 0 when unknown.
+  var buildNumber: Int { Int(context.build?.split(separator: ".").dropFirst(2).first ?? "") ?? 0 }
 }

@@ -1,5 +1,5 @@
-// Test helper: runs the library path `callscope callbacks [--carve]` takes (see
-// Sources/callscope/CallbacksCommand.swift) on one reference image, once per test process.
+// Test helper: runs the library path `callscope callbacks [--carve]` takes (CallbackAnalysis, as
+// Sources/callscope/CallbacksCommand.swift calls it) on one reference image, once per test process.
 
 import Analysis
 import Callbacks
@@ -31,29 +31,14 @@ struct ImageScan: Sendable {
       identity: image.pdb, symbolPath: SymbolPath.resolve(symbols: [], environment: [:]), offline: true,
       openPDB: { try PDBProfile(path: $0) })
     let kernel = Kernel(space: system.space, image: image, profile: profile)
-    let modules = (try? ModuleList.read(kernel).modules) ?? []
-    var hidden: [LoadedModule] = []
-    if let manager = try? ObjectManager(kernel: kernel) {
-      hidden = DriverObjectModules.modules(DriverObjectModules.read(manager).drivers, excluding: modules)
-    }
-    let context = CallbackContext(kernel: kernel, build: build)
-    var results = CallbackScanner.scan(context)
-    var outcome: CallbackCarver.Outcome?
-    if carve {
-      let tags = Set(CallbackCarver.tags.keys).union([ModuleCarver.tag])
-      let hits = PoolScanner.scan(memory, tags: tags, pointerSize: kernel.pointerSize)
-      let carved = CallbackCarver.carve(context, hits: hits, results: results)
-      outcome = carved
-      results.append(FamilyResult(family: "carved", entries: carved.orphaned))
-      hidden += ModuleCarver.carve(kernel, hits: hits, excluding: Set(modules.map(\.base)))
-    }
+    let analysis = CallbackAnalysis(kernel: kernel, build: build, carve: carve)
     self.path = path
     self.kernel = kernel
-    self.results = results
-    self.modules = modules
-    self.hidden = hidden
-    self.verdicts = CallbackVerdicts(results: results, kernel: kernel, modules: modules, hidden: hidden)
-    self.carved = outcome
+    self.results = analysis.results
+    self.modules = analysis.modules
+    self.hidden = analysis.hidden
+    self.verdicts = analysis.verdicts
+    self.carved = analysis.carved
   }
 
   /// The result of one family.

@@ -32,29 +32,9 @@ struct WalkedImage {
   var imageNotifySlots: [UInt64]
 
   static let script =
-    Oracles.pythonWalker + """
+    Oracles.pythonISFKernelReader + """
 
-      import lzma
-      f = open(sys.argv[1], 'rb'); cr3 = int(sys.argv[2]); base = int(sys.argv[3])
-      d = json.load(lzma.open(sys.argv[4])); U = d['user_types']; image_slots = int(sys.argv[5])
-      def sym(n): return base + d['symbols'][n]['address']
-      def off(s, m): return U[s]['fields'][m]['offset']
-      def vread(va, n):
-          out = b''
-          while len(out) < n:
-              pa = translate(f, 'x64-4level', cr3, va + len(out))
-              if pa is None: raise Exception('unmapped %x' % (va + len(out)))
-              k = min(n - len(out), 0x1000 - ((va + len(out)) & 0xfff)); out += rd(f, pa, k)
-          return out
-      def ptr(va): return struct.unpack('<Q', vread(va, 8))[0]
-      def u32(va): return struct.unpack('<I', vread(va, 4))[0]
-      def ustr(va):
-          n = struct.unpack('<H', vread(va + off('_UNICODE_STRING', 'Length'), 2))[0]
-          return vread(ptr(va + off('_UNICODE_STRING', 'Buffer')), n).decode('utf-16-le')
-      def walk(head):
-          out, e = [], ptr(head)
-          while e != head and len(out) < 64: out.append(e); e = ptr(e)
-          return out
+      image_slots = int(sys.argv[5])
       L = '_KLDR_DATA_TABLE_ENTRY' if '_KLDR_DATA_TABLE_ENTRY' in U else '_LDR_DATA_TABLE_ENTRY'
       mods = []
       for e in walk(sym('PsLoadedModuleList')):

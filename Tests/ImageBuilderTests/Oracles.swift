@@ -78,4 +78,32 @@ enum Oracles {
                 return (e & M & ~mask) | (va & mask)
             table = e & M
     """
+
+  /// Reads a kernel image by ISF offsets, after `pythonWalker`: argv[1] the raw image, argv[2] the
+  /// DTB, argv[3] the kernel base, argv[4] the ISF file; defines sym, off, vread, ptr, u32, ustr, walk.
+  static let pythonISFKernelReader =
+    pythonWalker + """
+
+      import lzma
+      f = open(sys.argv[1], 'rb'); cr3 = int(sys.argv[2]); base = int(sys.argv[3])
+      d = json.load(lzma.open(sys.argv[4])); U = d['user_types']
+      def sym(n): return base + d['symbols'][n]['address']
+      def off(s, m): return U[s]['fields'][m]['offset']
+      def vread(va, n):
+          out = b''
+          while len(out) < n:
+              pa = translate(f, 'x64-4level', cr3, va + len(out))
+              if pa is None: raise Exception('unmapped %x' % (va + len(out)))
+              k = min(n - len(out), 0x1000 - ((va + len(out)) & 0xfff)); out += rd(f, pa, k)
+          return out
+      def ptr(va): return struct.unpack('<Q', vread(va, 8))[0]
+      def u32(va): return struct.unpack('<I', vread(va, 4))[0]
+      def ustr(va):
+          n = struct.unpack('<H', vread(va + off('_UNICODE_STRING', 'Length'), 2))[0]
+          return vread(ptr(va + off('_UNICODE_STRING', 'Buffer')), n).decode('utf-16-le')
+      def walk(head):
+          out, e = [], ptr(head)
+          while e != head and len(out) < 64: out.append(e); e = ptr(e)
+          return out
+      """
 }

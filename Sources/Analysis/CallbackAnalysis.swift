@@ -1,0 +1,55 @@
+// The callbacks job over one kernel, in one place for every caller (`callscope callbacks`,
+// `callscope diff`, tests): modules from the loader list and driver objects, every selected family,
+// optional carving of pool blocks and loader entries, then owners and verdicts.
+
+import Callbacks
+import MemoryImage
+import WindowsKernel
+
+/// Families read, carved blocks matched, owners resolved and rules applied.
+public struct CallbackAnalysis: Sendable {
+  /// Family results in report order; with carving, a final `carved` result holds orphaned blocks.
+  public let results: [FamilyResult]
+  /// PsLoadedModuleList.
+  public let modules: [LoadedModule]
+  /// Images the list lacks: driver objects, and carved loader entries when carving.
+  public let hidden: [LoadedModule]
+  /// The carving outcome, when carving was asked for.
+  public let carved: CallbackCarver.Outcome?
+  public let verdicts: CallbackVerdicts
+
+  /// Runs the job. `symbolizers` names the modules that own routines (given the routines and the
+  /// listed modules); `progress` reports the carving pass.
+  public init(
+    kernel: Kernel, build: Int, selection: Set<String>? = nil, carve: Bool = false,
+    progress: ((UInt64, UInt64) -> Void)? = nil,
+    symbolizers: ([UInt64], [LoadedModule]) -> [String: ModuleSymbolizer] = { _, _ in [:] }
+  ) {
+    let modules = (try? ModuleList.read(kernel).modules) ?? []
+    var hidden: [LoadedModule] = []
+    if let manager = try? ObjectManager(kernel: kernel) {
+      hidden = DriverObjectModules.modules(DriverObjectModules.read(manager).drivers, excluding: modules)
+    }
+    let context = CallbackContext(kernel: kernel, build: build)
+    var results = CallbackScanner.scan(context, selection: selection)
+    var outcome: CallbackCarver.Outcome?
+    if carve {
+      let tags = Set(CallbackCarver.tags.keys).union([ModuleCarver.tag])
+      let hits = PoolScanner.scan(kernel.space.memory, tags: tags, pointerSize: kernel.pointerSize, progress: progress)
+      // Blocks are matched against every family's structures, whatever the selection.
+      let everything = selection == nil ? results : CallbackScanner.scan(context)
+      let carved = CallbackCarver.carve(context, hits: hits, results: everything)
+      outcome = carved
+      let orphaned = carved.orphaned.filter { selection?.contains($0.family) ?? true || $0.family == "notify-block" }
+      results.append(FamilyResult(family: "carved", entries: orphaned))
+      hidden += ModuleCarver.carve(kernel, hits: hits, excluding: Set(modules.map(\.base)))
+    }
+    self.results = results
+    self.modules = modules
+    self.hidden = hidden
+    self.carved = outcome
+    self.verdicts = CallbackVerdicts(
+      results: results, kernel: kernel, modules: modules, hidden: hidden,
+      symbolizers: symbolizers(results.flatMap(\.entries).map(\.routine), modules))
+  }
+}
