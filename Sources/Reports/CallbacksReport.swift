@@ -57,7 +57,7 @@ public struct CallbacksReport: Sendable {
       ("module", .string(row.owner?.module.name)),
       ("moduleBase", row.owner.map { .address($0.module.base) } ?? .null),
       ("offset", row.owner.map { .address($0.offset) } ?? .null),
-      ("symbol", .string(row.owner.map { $0.symbol ?? $0.moduleOffsetText })),
+      ("symbol", .string(row.owner?.symbol)),
       ("details", .object(details)),
       ("flags", .array(row.flags.map { .string($0) })),
       ("provenance", .string(e.provenance.rawValue)),

@@ -15,7 +15,7 @@ import Testing
 
   static let goodRow = """
     {"family":"process-notify","index":0,"routine":"0xfffff80365d7a0c0","module":"cng.sys",
-     "offset":"0x20c0","symbol":"cng.sys+0x20c0","details":{"context":0},"flags":[]}
+     "offset":"0x20c0","symbol":null,"details":{"context":0},"flags":[]}
     """
 
   @Test func readsAMinimalReport() throws {

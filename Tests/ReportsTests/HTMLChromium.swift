@@ -1,5 +1,5 @@
 // Test support: renders HTML pages in a real headless Chromium (Debian's `chromium`, installed by
-// scripts/install-deps; a missing browser is a failure, never a skip) and runs the built `callscope`
+// scripts/install-test-deps; a missing browser is a failure, never a skip) and runs the built `callscope`
 // binary to make the rootkit image's page. Also small helpers to read rows out of a dumped DOM.
 
 import Foundation

@@ -137,7 +137,7 @@ public enum TestDataError: Error, CustomStringConvertible {
   public var description: String {
     switch self {
     case .missing(let p): return "test data missing: \(p)"
-    case .missingTool(let t): return "required peer tool `\(t)` is not installed (run scripts/install-deps)"
+    case .missingTool(let t): return "required peer tool `\(t)` is not installed (run scripts/install-test-deps)"
     case .tool(let m): return m
     }
   }
