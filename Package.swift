@@ -2,7 +2,7 @@
 // CallScope: lists every callback a Windows kernel will call, from a memory image.
 // Layers (each imports only those before it), see ../shared/DESIGN.md:
 //   BinaryReading ─▶ MemoryImage ─▶ AddressSpace ─▶ WindowsKernel ─▶ Reports ─▶ callscope
-//   BinaryReading ─▶ PortableExecutable, Symbols (leaves, joined in WindowsKernel)
+//   BinaryReading ─▶ PortableExecutable, Symbols; CCapstone ─▶ Disassembly (leaves, joined in WindowsKernel)
 import PackageDescription
 
 let package = Package(
@@ -13,8 +13,8 @@ let package = Package(
     .library(
       name: "CallScopeKit",
       targets: [
-        "BinaryReading", "MemoryImage", "AddressSpace", "PortableExecutable", "Symbols", "WindowsKernel",
-        "Callbacks", "Analysis", "Reports",
+        "BinaryReading", "MemoryImage", "AddressSpace", "PortableExecutable", "Symbols", "Disassembly",
+        "WindowsKernel", "Callbacks", "Analysis", "Reports",
       ]),
     .library(name: "ImageBuilder", targets: ["ImageBuilder"]),
   ],
@@ -25,6 +25,9 @@ let package = Package(
     .systemLibrary(
       name: "CLZMA", path: "Sources/CLZMA", pkgConfig: "liblzma", providers: [.apt(["liblzma-dev"])]),
     .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    .systemLibrary(
+      name: "CCapstone", path: "Sources/CCapstone", pkgConfig: "capstone", providers: [.apt(["libcapstone-dev"])]),
+    .target(name: "Disassembly", dependencies: ["CCapstone"]),
     .target(name: "BinaryReading"),
     .target(name: "MemoryImage", dependencies: ["BinaryReading"]),
     .target(name: "AddressSpace", dependencies: ["BinaryReading", "MemoryImage"]),
@@ -32,7 +35,7 @@ let package = Package(
     .target(name: "Symbols", dependencies: ["BinaryReading", "CLZMA", "CZlib"], resources: [.copy("Resources")]),
     .target(
       name: "WindowsKernel",
-      dependencies: ["BinaryReading", "MemoryImage", "AddressSpace", "PortableExecutable", "Symbols"]),
+      dependencies: ["BinaryReading", "MemoryImage", "AddressSpace", "PortableExecutable", "Symbols", "Disassembly"]),
     .target(
       name: "Callbacks", dependencies: ["BinaryReading", "MemoryImage", "AddressSpace", "Symbols", "WindowsKernel"]),
     .target(name: "Analysis", dependencies: ["BinaryReading", "AddressSpace", "WindowsKernel", "Callbacks"]),
@@ -52,6 +55,7 @@ let package = Package(
       ]),
     .target(name: "TestData", path: "Tests/TestData"),
     .testTarget(name: "BinaryReadingTests", dependencies: ["BinaryReading"]),
+    .testTarget(name: "DisassemblyTests", dependencies: ["Disassembly", "TestData"]),
     .testTarget(name: "MemoryImageTests", dependencies: ["MemoryImage", "ImageBuilder", "TestData"]),
     .testTarget(name: "AddressSpaceTests", dependencies: ["AddressSpace", "MemoryImage", "ImageBuilder", "TestData"]),
     .testTarget(name: "PortableExecutableTests", dependencies: ["PortableExecutable", "ImageBuilder", "TestData"]),
