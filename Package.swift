@@ -38,7 +38,7 @@ let package = Package(
       dependencies: ["BinaryReading", "MemoryImage", "AddressSpace", "PortableExecutable", "Symbols", "Disassembly"]),
     .target(
       name: "Callbacks", dependencies: ["BinaryReading", "MemoryImage", "AddressSpace", "Symbols", "WindowsKernel"]),
-    .target(name: "Analysis", dependencies: ["BinaryReading", "AddressSpace", "WindowsKernel", "Callbacks"]),
+    .target(name: "Analysis", dependencies: ["BinaryReading", "AddressSpace", "Symbols", "WindowsKernel", "Callbacks"]),
     .target(
       name: "Reports",
       dependencies: [

@@ -4,6 +4,7 @@
 import AddressSpace
 import BinaryReading
 import Callbacks
+import Symbols
 import WindowsKernel
 
 /// A callback with its owner and flags.
@@ -60,6 +61,9 @@ public struct CallbackVerdicts: Sendable {
     }
     for (family, symbols) in Self.counters {
       guard results.contains(where: { $0.family == family && $0.notLocated == nil }) else { continue }
+      // Without a symbol file a counter the locators did not find would make the sum wrong: check
+      // only when every counter of the family was located.
+      if kernel.profile is LocatedProfile, !symbols.allSatisfy({ kernel.hasSymbol($0) }) { continue }
       var total: UInt64 = 0
       var known = false
       for symbol in symbols {

@@ -26,7 +26,7 @@ public final class CallbackContext: Sendable {
 
   /// The head's address and the provenance of the symbol that located it.
   public func head(_ symbol: String) throws(WindowsKernelError) -> (address: UInt64, provenance: Provenance) {
-    guard let info = kernel.profile.symbol(symbol) else { throw .missingSymbol(symbol) }
+    guard let info = kernel.profile.symbol(symbol) else { throw kernel.missing(symbol) }
     return (kernel.image.base &+ info.rva, info.provenance)
   }
 

@@ -33,7 +33,7 @@ public struct PnPNotifyFamily: CallbackFamily {
           provenance: head.provenance, into: &deviceClass)
       }
     } else {
-      deviceClass.notLocated = WindowsKernelError.missingSymbol("PnpDeviceClassNotifyList").description
+      deviceClass.notLocated = c.kernel.missing("PnpDeviceClassNotifyList").description
     }
     var profile = FamilyResult(family: "pnp-profile")
     if let head = try? c.head("PnpProfileNotifyList") {
@@ -41,7 +41,7 @@ public struct PnPNotifyFamily: CallbackFamily {
         c, family: "pnp-profile", head: head.address, symbol: "PnpProfileNotifyList", bucket: nil,
         provenance: head.provenance, into: &profile)
     } else {
-      profile.notLocated = WindowsKernelError.missingSymbol("PnpProfileNotifyList").description
+      profile.notLocated = c.kernel.missing("PnpProfileNotifyList").description
     }
     return [deviceClass, profile]
   }

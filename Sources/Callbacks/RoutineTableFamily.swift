@@ -48,7 +48,9 @@ public struct RoutineTableFamily: CallbackFamily {
     }
     guard let head = located else {
       return [
-        FamilyResult(family: id, notLocated: "none of \(symbols.joined(separator: ", ")) is in the kernel profile")
+        FamilyResult(
+          family: id,
+          notLocated: symbols.map { c.kernel.missing($0).description }.joined(separator: "; "))
       ]
     }
     var result = FamilyResult(family: id)

@@ -17,6 +17,10 @@ public struct CallbacksReport: Sendable {
   public var warnings: [String]
   /// Findings about whole families (counters, broken lists).
   public var familyFindings: [FamilyFinding]
+  /// The locators' evidence when the kernel had no symbol file (JSON `locatedSymbols`).
+  public var located: LocatedSymbolsReport?
+  /// Print that evidence in the table form too (`--explain`).
+  public var explain = false
 
   /// The report of analysed results.
   public init(context: ReportContext, results: [FamilyResult], verdicts: CallbackVerdicts) {
@@ -86,6 +90,7 @@ public struct CallbacksReport: Sendable {
             })
         ))
       members.append(("warnings", .array(warnings.map { .string($0) })))
+      if let located { members.append(("locatedSymbols", located.json)) }
       return JSONValue.object(members).serialized() + "\n"
     case .jsonl:
       return rows.map { Self.rowJSON($0).serialized(pretty: false) + "\n" }.joined()
@@ -162,6 +167,7 @@ public struct CallbacksReport: Sendable {
     let flagged = rows.filter { !$0.flags.isEmpty }.count
     text += flagged > 0 ? ", \(flagged) flagged\n" : "\n"
     for w in warnings { text += "warning: \(w)\n" }
+    if explain, let located { text += "\n" + located.text }
     return text
   }
 }

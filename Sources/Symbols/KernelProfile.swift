@@ -6,6 +6,8 @@ import BinaryReading
 /// Where an answer came from.
 public enum Provenance: String, Sendable, Codable, CaseIterable {
   case pdb, isf, bundled, pattern
+  /// An address read from the kernel's export table (no symbol file).
+  case export
 }
 
 /// A PDB's identity as the RSDS debug record names it: the key of every symbol store.

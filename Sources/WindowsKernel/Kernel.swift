@@ -23,8 +23,16 @@ public final class Kernel: Sendable {
 
   /// Virtual address of a kernel symbol (base + RVA).
   public func address(of symbol: String) throws(WindowsKernelError) -> UInt64 {
-    guard let info = profile.symbol(symbol) else { throw .missingSymbol(symbol) }
+    guard let info = profile.symbol(symbol) else { throw missing(symbol) }
     return image.base &+ info.rva  // RVAs are below SizeOfImage; wrap is impossible for a kernel base
+  }
+
+  /// The error for a symbol the profile does not answer: the locators' reason when they searched.
+  public func missing(_ symbol: String) -> WindowsKernelError {
+    if let located = profile as? LocatedProfile, let failure = located.failures[symbol] {
+      return .notLocated(symbol: symbol, reason: failure.reason)
+    }
+    return .missingSymbol(symbol)
   }
 
   /// Whether the profile knows a symbol.

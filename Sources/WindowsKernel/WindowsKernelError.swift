@@ -16,6 +16,8 @@ public enum WindowsKernelError: Error, Sendable, CustomStringConvertible {
   case translation(TranslationError)
   /// The profile lacks a symbol the kernel model needs.
   case missingSymbol(String)
+  /// No symbol file names the variable and the locators could not find it (their reason).
+  case notLocated(symbol: String, reason: String)
   /// The profile lacks a struct member the kernel model needs.
   case missingField(structName: String, field: String)
   /// A structure read from the image is implausible.
@@ -32,6 +34,7 @@ public enum WindowsKernelError: Error, Sendable, CustomStringConvertible {
       return "no ntoskrnl PE at \(Hex.format(address)): \(detail)"
     case .translation(let e): return e.description
     case .missingSymbol(let name): return "symbol \(name) is not in the kernel profile"
+    case .notLocated(let name, let reason): return "\(name) not located: \(reason)"
     case .missingField(let s, let f): return "field \(s).\(f) is not in the kernel profile"
     case .implausible(let address, let structure, let detail):
       return "\(structure) at \(Hex.format(address)): \(detail)"

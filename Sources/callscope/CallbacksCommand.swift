@@ -25,6 +25,9 @@ struct CallbacksCommand: ParsableCommand {
   @Flag(name: .customLong("fail-on-findings"), help: "Exit with status 1 when a row is flagged.")
   var failOnFindings = false
 
+  @Flag(help: "Show how each symbol was located without a symbol file (export → calls → instruction → shape).")
+  var explain = false
+
   func validate() throws {
     if let family, family != "list" {
       let unknown = Set(family.split(separator: ",").map(String.init)).subtracting(CallbackScanner.familyIDs)
@@ -52,7 +55,9 @@ struct CallbacksCommand: ParsableCommand {
         "\(outcome.scanned) callback blocks carved: \(outcome.linkedCount) linked, \(outcome.orphaned.count) orphaned")
     }
     let verdicts = analysis.verdicts
-    let report = CallbacksReport(context: session.context, results: results, verdicts: verdicts)
+    var report = CallbacksReport(context: session.context, results: results, verdicts: verdicts)
+    report.located = session.located.map { LocatedSymbolsReport($0, base: session.kernel.image.base) }
+    report.explain = explain
     // HTML is its own page (HTMLReport); the other formats come from the report itself.
     try outputOptions.emit(outputOptions.format == .html ? report.html : report.rendered(outputOptions.format))
     if failOnFindings, report.hasFindings { throw FindingsExit() }

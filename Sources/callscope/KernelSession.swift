@@ -14,13 +14,16 @@ struct KernelSession {
   let system: DiscoveredSystem
   let kernel: Kernel
   let context: ReportContext
+  /// The located profile when no symbol file matched (or --no-symbols).
+  var located: LocatedProfile? { kernel.profile as? LocatedProfile }
 
   init(image: ImageOptions, symbols: SymbolOptions) throws {
     let (memory, system) = try image.discover()
     guard let kernelImage = system.kernel else {
       throw ValidationError(system.kernelError?.description ?? "kernel not found; give --kernel-base")
     }
-    let profile = try ProfileResolution.load(identity: kernelImage.pdb, options: symbols)
+    let (profile, _) = try ProfileResolution.kernelProfile(
+      memory: memory, system: system, image: kernelImage, options: symbols)
     self.memory = memory
     self.system = system
     self.kernel = Kernel(space: system.space, image: kernelImage, profile: profile)

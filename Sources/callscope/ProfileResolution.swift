@@ -1,7 +1,13 @@
 // Loads the profile of a PDB identity for the commands: explicit --symbols files, the symbol path
-// and cache, the bundled profiles, then a symbol server unless --offline.
+// and cache, the bundled profiles, then a symbol server unless --offline; else (or with --no-symbols)
+// a profile located from the kernel's exports and code.
 
+import ArgumentParser
+import Callbacks
+import MemoryImage
+import Reports
 import Symbols
+import WindowsKernel
 
 enum ProfileResolution {
   /// Opens a PDB file with the PDB reader.
@@ -16,6 +22,26 @@ enum ProfileResolution {
   static func load(identity: PDBIdentity, options: SymbolOptions) throws -> any KernelProfile {
     try ProfileLoader.load(
       identity: identity, symbolPath: try symbolPath(options), offline: options.offline, openPDB: openPDB)
+  }
+
+  /// The kernel's profile: from a matching symbol file (bundled, path, server) unless --no-symbols;
+  /// otherwise — or when none matches — layouts lent by a bundled build of the same release and
+  /// addresses located from the kernel's exports and code. `loadError` says why no file matched.
+  static func kernelProfile(
+    memory: any PhysicalMemory, system: DiscoveredSystem, image: KernelImage, options: SymbolOptions
+  ) throws -> (profile: any KernelProfile, loadError: String?) {
+    var loadError: String?
+    if !options.noSymbols {
+      do { return (try load(identity: image.pdb, options: options), nil) } catch { loadError = "\(error)" }
+    }
+    let version = ReportContext(memory: memory, system: system).build
+    do {
+      let located = try SymbolLessProfile.make(
+        space: system.space, image: image, version: version, bundle: try BundledProfiles.shipped())
+      return (located, loadError)
+    } catch {
+      throw ValidationError(loadError.map { "\($0); without symbols: \(error)" } ?? "\(error)")
+    }
   }
 
   /// The profile of a module's PDB (e.g. user32.pdb), or nil when nothing on the path answers.

@@ -1,5 +1,6 @@
 // Options that say where symbols come from: --symbols (repeatable), _NT_SYMBOL_PATH,
-// --symbol-server, --offline. Lookup order: explicit files, the symbol path/cache, bundled, server.
+// --symbol-server, --offline, --no-symbols. Lookup order: explicit files, the symbol path/cache, bundled,
+// server; when none matches the kernel (or with --no-symbols), exports and code patterns.
 
 import ArgumentParser
 
@@ -14,4 +15,9 @@ struct SymbolOptions: ParsableArguments {
 
   @Flag(help: "Never use the network.")
   var offline = false
+
+  @Flag(
+    name: .customLong("no-symbols"),
+    help: "Use no symbol file: layouts from a bundled build of the same release, addresses from exports and code.")
+  var noSymbols = false
 }

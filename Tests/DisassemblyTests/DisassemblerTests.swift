@@ -81,7 +81,8 @@ struct DisassemblerTests {
     // f0 0f c1 05 10 00 00 00: lock xadd dword ptr [rip + 0x10], eax
     let xadd = try #require(d.decode([0xf0, 0x0f, 0xc1, 0x05, 0x10, 0, 0, 0], at: 0x1000))
     #expect(xadd.isLocked && xadd.length == 8)
-    #expect(xadd.memoryTargets == [MemoryTarget(address: 0x1018, size: 4, addressOnly: false, reads: true, writes: true)])
+    #expect(
+      xadd.memoryTargets == [MemoryTarget(address: 0x1018, size: 4, addressOnly: false, reads: true, writes: true)])
     // 83 f8 14: cmp eax, 0x14 ; 74 5b: je +0x5b ; c3: ret ; ff e0: jmp rax ; cc: int3
     #expect(try #require(d.decode([0x83, 0xf8, 0x14], at: 0)).comparedImmediate == 0x14)
     #expect(try #require(d.decode([0x74, 0x5b], at: 0x100)).flow == .conditionalJump(target: 0x15d, condition: .equal))

@@ -1,0 +1,392 @@
+// How each family's head is found without a symbol file: the exported registration and removal
+// routines whose code references it (facts from the routines' documented behaviour and the public
+// write-ups of each; see DESIGN.md's family table), the dispatch value where one export serves
+// several heads, and the check a candidate must pass: its structure, then the family's own reader
+// run over it, every routine it yields lying in code.
+
+import BinaryReading
+import Symbols
+import WindowsKernel
+
+/// Locator recipes for the callback families' heads and counters.
+public enum FamilyHeadLocators {
+  /// The structure a head has before its entries are read.
+  enum Shape {
+    case list, singlyLinked, fastRefArray(slots: Int), table, buckets(Int), pointerOrNull
+  }
+
+  struct Head {
+    var symbol: String
+    var family: String
+    var exports: [String]
+    var filter: ReferenceFilter = .addressOrAccess
+    var condition: Int64? = nil
+    var shape: Shape
+    var builds: ClosedRange<Int> = 0...Int.max
+    /// A value every entry carries that tells this head from its siblings (the dispatch value).
+    var discriminator: Discriminator? = nil
+  }
+
+  /// Data that says which of several sibling heads an entry belongs to.
+  /// An entry carrying a sibling head's value rules the candidate out (other values are not
+  /// evidence either way: DeviceType is the driver's choice).
+  enum Discriminator {
+    /// DEVICE_OBJECT.DeviceType of each queued device (file-system queues): FILE_DEVICE_* of wdm.h.
+    case deviceType(UInt64)
+    /// The entry's EventCategory (PnP notification lists).
+    case eventCategory(UInt64)
+
+    var siblings: Set<UInt64> {
+      switch self {
+      case .deviceType(let own): return Set<UInt64>([0x03, 0x08, 0x14, 0x20]).subtracting([own])
+      case .eventCategory(let own): return Set<UInt64>([1, 2]).subtracting([own])
+      }
+    }
+  }
+
+  /// One entry per head (registration routine first, removal routines after).
+  static func heads(build: Int) -> [Head] {
+    [
+      Head(
+        symbol: "PspCreateProcessNotifyRoutine", family: "process-notify",
+        exports: [
+          "PsSetCreateProcessNotifyRoutine", "PsSetCreateProcessNotifyRoutineEx", "PsSetCreateProcessNotifyRoutineEx2",
+        ],
+        shape: .fastRefArray(slots: build != 0 && build < 6000 ? 8 : 64)),
+      Head(
+        symbol: "PspCreateThreadNotifyRoutine", family: "thread-notify",
+        exports: [
+          "PsSetCreateThreadNotifyRoutine", "PsSetCreateThreadNotifyRoutineEx", "PsRemoveCreateThreadNotifyRoutine",
+        ],
+        shape: .fastRefArray(slots: build != 0 && build < 6000 ? 8 : 64)),
+      Head(
+        symbol: "PspLoadImageNotifyRoutine", family: "image-notify",
+        exports: ["PsSetLoadImageNotifyRoutine", "PsSetLoadImageNotifyRoutineEx", "PsRemoveLoadImageNotifyRoutine"],
+        shape: .fastRefArray(slots: build != 0 && build < 9600 ? 8 : 64)),
+      Head(
+        symbol: "DbgkLmdCallbacks", family: "dbgk-lkmd",
+        exports: ["DbgkLkmdRegisterCallback", "DbgkLkmdUnregisterCallback"], shape: .fastRefArray(slots: 8)),
+      Head(
+        symbol: "KeBugCheckCallbackListHead", family: "bugcheck",
+        exports: ["KeRegisterBugCheckCallback", "KeDeregisterBugCheckCallback"], shape: .list),
+      Head(
+        symbol: "KeBugCheckReasonCallbackListHead", family: "bugcheck-reason",
+        exports: ["KeRegisterBugCheckReasonCallback", "KeDeregisterBugCheckReasonCallback"], shape: .list),
+      Head(
+        symbol: "CallbackListHead", family: "registry",
+        exports: ["CmRegisterCallbackEx", "CmRegisterCallback", "CmUnRegisterCallback"], shape: .list),
+      Head(
+        symbol: "IopNotifyShutdownQueueHead", family: "shutdown",
+        exports: ["IoRegisterShutdownNotification", "IoUnregisterShutdownNotification"], shape: .list),
+      Head(
+        symbol: "IopNotifyLastChanceShutdownQueueHead", family: "last-chance-shutdown",
+        exports: ["IoRegisterLastChanceShutdownNotification", "IoUnregisterShutdownNotification"], shape: .list),
+      Head(
+        symbol: "IopFsNotifyChangeQueueHead", family: "fs-registration",
+        exports: [
+          "IoRegisterFsRegistrationChange", "IoRegisterFsRegistrationChangeMountAware",
+          "IoUnregisterFsRegistrationChange",
+        ],
+        shape: .list),
+      // IoRegisterFileSystem queues a file system by DEVICE_OBJECT.DeviceType (wdm.h FILE_DEVICE_*).
+      Head(
+        symbol: "IopDiskFileSystemQueueHead", family: "filesystem-disk", exports: ["IoRegisterFileSystem"],
+        condition: 0x08, shape: .list, discriminator: .deviceType(0x08)),
+      Head(
+        symbol: "IopCdRomFileSystemQueueHead", family: "filesystem-cdrom", exports: ["IoRegisterFileSystem"],
+        condition: 0x03, shape: .list, discriminator: .deviceType(0x03)),
+      Head(
+        symbol: "IopNetworkFileSystemQueueHead", family: "filesystem-network", exports: ["IoRegisterFileSystem"],
+        condition: 0x14, shape: .list, discriminator: .deviceType(0x14)),
+      Head(
+        symbol: "IopTapeFileSystemQueueHead", family: "filesystem-tape", exports: ["IoRegisterFileSystem"],
+        condition: 0x20, shape: .list, discriminator: .deviceType(0x20)),
+      Head(
+        symbol: "SeFileSystemNotifyRoutinesHead", family: "logon-session-terminated",
+        exports: ["SeRegisterLogonSessionTerminatedRoutine", "SeUnregisterLogonSessionTerminatedRoutine"],
+        shape: .singlyLinked),
+      Head(
+        symbol: "SeFileSystemNotifyRoutinesExHead", family: "logon-session-terminated-ex",
+        exports: ["SeRegisterLogonSessionTerminatedRoutineEx", "SeUnregisterLogonSessionTerminatedRoutineEx"],
+        shape: .singlyLinked),
+      Head(
+        symbol: "PopRegisteredPowerSettingCallbacks", family: "power-setting",
+        exports: ["PoRegisterPowerSettingCallback", "PoUnregisterPowerSettingCallback"], shape: .list),
+      Head(
+        symbol: "RtlpDebugPrintCallbackList", family: "debug-print", exports: ["DbgSetDebugPrintCallback"], shape: .list
+      ),
+      Head(
+        symbol: "KiNmiCallbackListHead", family: "nmi", exports: ["KeRegisterNmiCallback", "KeDeregisterNmiCallback"],
+        shape: .singlyLinked),
+      // IoRegisterPlugPlayNotification dispatches on IO_NOTIFICATION_EVENT_CATEGORY (wdm.h):
+      // EventCategoryHardwareProfileChange = 1, EventCategoryDeviceInterfaceChange = 2.
+      Head(
+        symbol: "PnpProfileNotifyList", family: "pnp-profile", exports: ["IoRegisterPlugPlayNotification"],
+        condition: 1, shape: .list, discriminator: .eventCategory(1)),
+      Head(
+        symbol: "PnpDeviceClassNotifyList", family: "pnp-device-class", exports: ["IoRegisterPlugPlayNotification"],
+        condition: 2, shape: .buckets(PnPNotifyFamily.bucketCount), discriminator: .eventCategory(2)),
+      Head(
+        symbol: "g_CiCallbacks", family: "ci", exports: ["SepInitializeCodeIntegrity"], shape: .table,
+        builds: 0...9199),
+      Head(
+        symbol: "EmpCallbackListHead", family: "emp", exports: ["EmProviderRegister", "EmProviderDeregister"],
+        shape: .singlyLinked),
+      Head(
+        symbol: "ExpHostList", family: "ex-host", exports: ["ExRegisterExtension", "ExUnregisterExtension"],
+        shape: .list),
+      Head(
+        symbol: "PsAltSystemCallHandlers", family: "alt-syscall", exports: ["PsRegisterAltSystemCallHandler"],
+        shape: .table),
+      Head(symbol: "PspPicoProviderRoutines", family: "pico", exports: ["PsRegisterPicoProvider"], shape: .table),
+      Head(
+        symbol: "PspSiloMonitorList", family: "silo-monitor",
+        exports: ["PsRegisterSiloMonitor", "PsUnregisterSiloMonitor"], shape: .list),
+      Head(
+        symbol: "PopCoalRegistrationList", family: "power-coalescing",
+        exports: ["PoRegisterCoalescingCallback", "PoUnregisterCoalescingCallback"], shape: .list,
+        builds: 17134...Int.max),
+      Head(
+        symbol: "PopCoalescingCallbackRoutine", family: "power-coalescing",
+        exports: ["PoRegisterCoalescingCallback", "PoUnregisterCoalescingCallback"],
+        shape: .fastRefArray(slots: build != 0 && build < 10240 ? 8 : 32), builds: 0...17133),
+    ].filter { build == 0 || $0.builds.contains(build) }
+  }
+
+  /// Every recipe: the heads, the callback-object list, then the counters of the notify arrays.
+  public static func recipes(build: Int) -> [HeadRecipe] {
+    var all = heads(build: build).map(recipe) + [callbackObjectList] + counters
+    if build == 0 || build >= 9200 { all.append(codeIntegrityTable) }
+    return all
+  }
+
+  /// SeCiCallbacks (8+) is referenced only by SepInitializeCodeIntegrity, which ntoskrnl does not
+  /// export; CiInitialize fills it with CI.dll's routines. So it is found by its content: a table in
+  /// ntoskrnl's image that starts with its own size (a ULONG, pointer-padded) and whose routine
+  /// pointers all lie in CI.dll. The ci reader then reads it as usual.
+  static let codeIntegrityTable = HeadRecipe(
+    symbol: "SeCiCallbacks",
+    source: .derived { c in
+      guard let ci = c.modules.first(where: { $0.name.lowercased() == "ci.dll" }) else { return [] }
+      let size = c.pointerSize
+      var found: [(address: UInt64, evidence: String)] = []
+      var page = c.kernel.image.base
+      let end = c.kernel.image.base &+ c.kernel.image.size  // a kernel image never wraps the address space
+      while page < end, found.count < 8 {
+        defer { page &+= 0x1000 }
+        guard let bytes = try? c.kernel.read(page, count: 0x1000) else { continue }
+        let cursor = ByteCursor(bytes, origin: page)
+        var offset = 0
+        while offset + Int(size) * 4 <= bytes.count {
+          defer { offset += Int(size) }
+          guard let tableSize = try? cursor.getLE(UInt32.self, at: offset), tableSize >= UInt32(size) * 4,
+            tableSize <= 0x400, tableSize % UInt32(size) == 0
+          else { continue }
+          let first = page &+ UInt64(offset) &+ size
+          let slots = Int(UInt64(tableSize) / size) - 1
+          var inCI = 0
+          var other = 0
+          for slot in 0..<slots {
+            guard let value = c.pointer(first &+ UInt64(slot) &* size) else {
+              other += 1
+              break
+            }
+            if value == 0 { continue }
+            if value >= ci.base && value - ci.base < ci.size { inCI += 1 } else { other += 1 }
+          }
+          if inCI >= 3 && other == 0 {
+            found.append(
+              (
+                page &+ UInt64(offset),
+                "data scan of ntoskrnl: a \(tableSize)-byte size-prefixed table whose \(inCI) routines all lie in "
+                  + "\(ci.name) (\(Hex.format(ci.base))) — SeCiCallbacks has no exported referrer"
+              ))
+          }
+        }
+      }
+      return found
+    }
+  ) { address, c in
+    readerCheck("SeCiCallbacks", family: "ci", at: address, c)
+  }
+
+  static func recipe(_ head: Head) -> HeadRecipe {
+    let shape = head.shape
+    let after = head.family == "callback-object" ? ["ObpRootDirectoryObject"] : []
+    return HeadRecipe(
+      symbol: head.symbol, source: .code(exports: head.exports, filter: head.filter, condition: head.condition),
+      after: after
+    ) { address, context in
+      if case .rejected(let why) = structure(shape, address, head.symbol, context) { return .rejected(why) }
+      if let discriminator = head.discriminator,
+        case .rejected(let why) = discriminate(discriminator, shape, address, head.symbol, context)
+      {
+        return .rejected(why)
+      }
+      return readerCheck(head.symbol, family: head.family, at: address, context)
+    }
+  }
+
+  /// The structural check of a shape (entries are checked by the family's reader afterwards).
+  static func structure(_ shape: Shape, _ address: UInt64, _ what: String, _ c: LocatorContext) -> ShapeVerdict {
+    switch shape {
+    case .list:
+      return c.checkList(address, what: what) { _ in nil }
+    case .buckets(let count):
+      for bucket in 0..<count {
+        let head = address &+ UInt64(bucket) &* 2 &* c.pointerSize
+        if case .rejected(let why) = c.checkList(head, what: what, entry: { _ in nil }) {
+          return .rejected("bucket \(bucket): \(why)")
+        }
+      }
+      return .accepted(.weak, "\(count) LIST_ENTRY buckets")
+    case .fastRefArray(let slots):
+      let function = c.offset("_EX_CALLBACK_ROUTINE_BLOCK", "Function") ?? c.pointerSize
+      return c.checkFastRefArray(address, slots: slots, functionOffset: function)
+    case .singlyLinked, .pointerOrNull:
+      guard let value = c.pointer(address) else { return .rejected("unreadable") }
+      guard value == 0 || c.isKernelPointer(value) else {
+        return .rejected("\(Hex.format(value)) is not a kernel pointer")
+      }
+      return .accepted(.weak, "null or a kernel pointer")
+    case .table:
+      return .accepted(.weak, "table")
+    }
+  }
+
+  /// Checks that every entry of the head carries the discriminating value.
+  static func discriminate(_ d: Discriminator, _ shape: Shape, _ address: UInt64, _ what: String, _ c: LocatorContext)
+    -> ShapeVerdict
+  {
+    let check: (UInt64) -> String?
+    switch d {
+    case .deviceType(let expected):
+      guard let queue = c.offset("_DEVICE_OBJECT", "Queue"), let type = c.offset("_DEVICE_OBJECT", "DeviceType") else {
+        return .rejected("_DEVICE_OBJECT.Queue/DeviceType not in the layouts")
+      }
+      check = { link in
+        let device = link &- queue  // the queue link lies inside the device object
+        guard let value = try? c.kernel.readUnsigned(device &+ type, width: 4) else { return "DeviceType unreadable" }
+        return d.siblings.contains(value)
+          ? "device \(Hex.format(device)) has DeviceType \(Hex.format(value)), a sibling queue's, not \(Hex.format(expected))"
+          : nil
+      }
+    case .eventCategory(let expected):
+      let category = UndocumentedLayouts(pointerSize: Int(c.pointerSize), build: c.build).pnpNotifyEntry[
+        "EventCategory"]
+      check = { entry in
+        guard let value = try? c.kernel.readUnsigned(entry &+ category, width: 4) else {
+          return "EventCategory unreadable"
+        }
+        return d.siblings.contains(value) ? "EventCategory \(value), a sibling list's, not \(expected)" : nil
+      }
+    }
+    var heads = [address]
+    if case .buckets(let count) = shape {
+      heads = (0..<count).map { address &+ UInt64($0) &* 2 &* c.pointerSize }
+    }
+    var checked = 0
+    for head in heads {
+      switch c.checkList(head, what: what, entry: check) {
+      case .rejected(let why): return .rejected(why)
+      case .accepted(let strength, _): if strength == .strong { checked += 1 }
+      }
+    }
+    return .accepted(checked > 0 ? .strong : .weak, "no entry carries a sibling head's value")
+  }
+
+  /// Runs the family's own reader with `symbol` at `address`: accepted when it reads at least one
+  /// routine and every routine lies in code, weak when it reads an empty head without complaint.
+  static func readerCheck(_ symbol: String, family: String, at address: UInt64, _ c: LocatorContext) -> ShapeVerdict {
+    guard let reader = CallbackScanner.families.first(where: { $0.ids.contains(family) }) else {
+      return .rejected("no reader for \(family)")
+    }
+    let trial = CallbackContext(kernel: c.kernel(trying: symbol, at: address), build: c.build)
+    let results = reader.collect(trial).filter { $0.family == family }
+    guard let first = results.first else { return .rejected("the \(family) reader returned nothing") }
+    if let reason = first.notLocated { return .rejected(reason) }
+    let entries = results.flatMap(\.entries)
+    if let bad = entries.first(where: { !c.isPlausibleRoutine($0.routine) }) {
+      return .rejected("the \(family) reader finds routine \(Hex.format(bad.routine)), which is not code")
+    }
+    // A broken list that was recovered is still the list; any other complaint means it is not.
+    if let complaint = results.flatMap(\.warnings).first(where: { !$0.contains("is broken") }) {
+      return .rejected(complaint)
+    }
+    if entries.isEmpty { return .accepted(.weak, "the \(family) reader finds it empty") }
+    return .accepted(
+      .strong, "the \(family) reader reads \(entries.count) routine\(entries.count == 1 ? "" : "s"), all in code")
+  }
+
+  /// ExpCallbackListHead (8.1+): every entry is a CALLBACK_OBJECT (Signature 'Call') linked through
+  /// ExpCallbackList.
+  static let callbackObjectList = HeadRecipe(
+    symbol: "ExpCallbackListHead",
+    source: .code(exports: ["ExCreateCallback", "ExRegisterCallback"], filter: .addressOrAccess, condition: nil)
+  ) { address, c in
+    let layouts = UndocumentedLayouts(pointerSize: Int(c.pointerSize), build: c.build)
+    let link = layouts.callbackObject["ExpCallbackList"]
+    let signature = layouts.callbackObject["Signature"]
+    return c.checkList(address, what: "ExpCallbackListHead") { entry in
+      let object = entry &- link
+      guard let value = try? c.kernel.readUnsigned(object &+ signature, width: 4) else { return "unreadable" }
+      return value == UInt64(CallbackObjectFamily.signature) ? nil : "signature \(Hex.format(value)), not 'Call'"
+    }
+  }
+
+  /// The counters beside the notify arrays (CallbackVerdicts' count check reads them).
+  static let counters: [HeadRecipe] = [
+    counter(
+      "PspCreateProcessNotifyRoutineCount", array: "PspCreateProcessNotifyRoutine", flavour: .legacy,
+      exports: [
+        "PsSetCreateProcessNotifyRoutine", "PsSetCreateProcessNotifyRoutineEx", "PsSetCreateProcessNotifyRoutineEx2",
+      ]),
+    counter(
+      "PspCreateProcessNotifyRoutineExCount", array: "PspCreateProcessNotifyRoutine", flavour: .extended,
+      exports: [
+        "PsSetCreateProcessNotifyRoutine", "PsSetCreateProcessNotifyRoutineEx", "PsSetCreateProcessNotifyRoutineEx2",
+      ]),
+    counter(
+      "PspCreateThreadNotifyRoutineCount", array: "PspCreateThreadNotifyRoutine", flavour: .all,
+      exports: [
+        "PsSetCreateThreadNotifyRoutine", "PsSetCreateThreadNotifyRoutineEx", "PsRemoveCreateThreadNotifyRoutine",
+      ]),
+    counter(
+      "PspLoadImageNotifyRoutineCount", array: "PspLoadImageNotifyRoutine", flavour: .all,
+      exports: ["PsSetLoadImageNotifyRoutine", "PsSetLoadImageNotifyRoutineEx", "PsRemoveLoadImageNotifyRoutine"]),
+  ]
+
+  enum Flavour { case all, legacy, extended }
+
+  /// A ULONG updated with a LOCK prefix whose value counts the array's live slots (of one flavour:
+  /// PspSetCreateProcessNotifyRoutine marks Ex registrations with 2 in the block's Context). A count
+  /// above the live slots is still accepted, weakly: an emptied slot is what count-mismatch reports.
+  static func counter(_ symbol: String, array: String, flavour: Flavour, exports: [String]) -> HeadRecipe {
+    HeadRecipe(
+      symbol: symbol, source: .code(exports: exports, filter: .dwordAccess, condition: nil), after: [array],
+      alignment: 4
+    ) { address, c in
+      guard let head = c.address(of: array) else { return .rejected("\(array) not located") }
+      guard let value = try? c.kernel.readUnsigned(address, width: 4) else { return .rejected("unreadable") }
+      let size = c.pointerSize
+      let mask: UInt64 = size == 8 ? 0xf : 0x7
+      let contextOffset = c.offset("_EX_CALLBACK_ROUTINE_BLOCK", "Context") ?? 2 &* size
+      var live: UInt64 = 0
+      for slot in 0..<64 {
+        guard let v = c.pointer(head &+ UInt64(slot) &* size), v != 0 else { continue }
+        let flags = c.pointer((v & ~mask) &+ contextOffset) ?? 0
+        let isEx = flags & 0x2 != 0
+        switch flavour {
+        case .all: live += 1
+        case .legacy: if !isEx { live += 1 }
+        case .extended: if isEx { live += 1 }
+        }
+      }
+      if value == live { return .accepted(.strong, "ULONG \(value) = the live slots it counts") }
+      if value > live && value <= 64 {
+        return .accepted(.weak, "ULONG \(value), above the \(live) live slot(s) it counts")
+      }
+      return .rejected("value \(value) does not count \(live) live slot(s)")
+    }
+  }
+}

@@ -1,0 +1,197 @@
+// What shape checks read through while the locators run: the kernel with lent layouts and the
+// addresses known so far (exports first, then each located variable), the loaded modules, and
+// ntoskrnl's sections. Also the common checks: plausible routine, list head, singly linked list,
+// EX_FAST_REF array, table of routine pointers.
+
+import AddressSpace
+import BinaryReading
+import PortableExecutable
+import Symbols
+
+/// The state the locators and shape checks share.
+public final class LocatorContext {
+  /// The kernel with lent layouts; its symbols are the exports and what was located so far.
+  public private(set) var kernel: Kernel
+  /// PsLoadedModuleList's modules (empty when the list is unreadable).
+  public let modules: [LoadedModule]
+  /// ntoskrnl's section headers as mapped.
+  public let sections: [PESection]
+  /// Build number (19041), 0 when unknown.
+  public let build: Int
+  private var known: [String: SymbolInfo]
+  private let layouts: any KernelProfile
+
+  init(
+    kernel: Kernel, layouts: any KernelProfile, known: [SymbolInfo], modules: [LoadedModule], sections: [PESection],
+    build: Int
+  ) {
+    self.kernel = kernel
+    self.layouts = layouts
+    self.modules = modules
+    self.sections = sections
+    self.build = build
+    var byName: [String: SymbolInfo] = [:]
+    for s in known { byName[s.name] = s }
+    self.known = byName
+  }
+
+  /// Records a located symbol so later checks can read it.
+  func record(_ info: SymbolInfo) {
+    known[info.name] = info
+    kernel = Kernel(
+      space: kernel.space, image: kernel.image,
+      profile: LayoutOnlyProfile(identity: kernel.profile.identity, layouts: layouts, known: Array(known.values)))
+  }
+
+  /// A kernel with `symbol` set to `address` in addition to everything known (to try a candidate
+  /// with readers that take their addresses from the profile).
+  public func kernel(trying symbol: String, at address: UInt64) -> Kernel {
+    var all = known
+    all[symbol] = SymbolInfo(name: symbol, rva: address &- kernel.image.base, provenance: .pattern)
+    return Kernel(
+      space: kernel.space, image: kernel.image,
+      profile: LayoutOnlyProfile(identity: kernel.profile.identity, layouts: layouts, known: Array(all.values)))
+  }
+
+  /// The address of a known (exported or located) symbol.
+  public func address(of symbol: String) -> UInt64? { known[symbol].map { kernel.image.base &+ $0.rva } }
+
+  /// A member offset from the lent layouts.
+  public func offset(_ structName: String, _ field: String) -> UInt64? {
+    guard let f = layouts.field(structName, field), f.offset >= 0 else { return nil }
+    return UInt64(f.offset)
+  }
+
+  public var pointerSize: UInt64 { UInt64(kernel.pointerSize) }
+
+  /// The section of ntoskrnl holding `va`, if any.
+  public func section(of va: UInt64) -> PESection? {
+    guard kernel.image.contains(va) else { return nil }
+    let rva = va - kernel.image.base
+    return sections.first { s in
+      let size = UInt64(max(s.virtualSize, s.sizeOfRawData))
+      return rva >= UInt64(s.virtualAddress) && rva - UInt64(s.virtualAddress) < size
+    }
+  }
+
+  /// Whether `va` can hold one of ntoskrnl's variables: inside one of the image's sections. Section
+  /// flags are not trusted to tell data from code (variables sit in INIT, an executable section, on
+  /// some builds); the shape checks reject code bytes.
+  public func isKernelData(_ va: UInt64) -> Bool { section(of: va) != nil }
+
+  /// Whether `va` lies in an executable section of ntoskrnl (where walks may go).
+  public func isKernelCode(_ va: UInt64) -> Bool { section(of: va)?.isExecutable ?? false }
+
+  public func pointer(_ va: UInt64) -> UInt64? { try? kernel.readPointer(va) }
+
+  /// Whether `value` is a kernel-half address.
+  public func isKernelPointer(_ value: UInt64) -> Bool { kernel.isKernelAddress(value) }
+
+  /// The module holding `va`.
+  public func module(of va: UInt64) -> LoadedModule? {
+    modules.first { va >= $0.base && va - $0.base < $0.size }
+  }
+
+  /// A routine address worth trusting as a callback: a mapped kernel address inside a loaded
+  /// module, or on an executable page (callbacks of unlinked drivers and pool code).
+  public func isPlausibleRoutine(_ va: UInt64) -> Bool {
+    guard va != 0, isKernelPointer(va) else { return false }
+    if module(of: va) != nil { return (try? kernel.space.translate(va)) != nil }
+    guard let t = try? kernel.space.translate(va) else { return false }
+    return t.executable
+  }
+
+  /// Checks a LIST_ENTRY head: both links readable kernel pointers that round-trip, every entry
+  /// (the LIST_ENTRY address) accepted by `entry` (nil = fine, else why not).
+  public func checkList(_ head: UInt64, what: String, bound: Int = 512, entry: (UInt64) -> String?) -> ShapeVerdict {
+    guard let flink = pointer(head), let blink = pointer(head &+ pointerSize) else {
+      return .rejected("LIST_ENTRY unreadable")
+    }
+    guard isKernelPointer(flink), isKernelPointer(blink) else {
+      return .rejected("Flink \(Hex.format(flink)) / Blink \(Hex.format(blink)) are not kernel pointers")
+    }
+    if flink == head && blink == head { return .accepted(.weak, "empty LIST_ENTRY (self-linked)") }
+    guard flink != head, blink != head else {
+      return .rejected(
+        "one link self-referencing, the other not (Flink \(Hex.format(flink)), Blink \(Hex.format(blink)))")
+    }
+    let forwardBack = pointer(flink &+ pointerSize)
+    let backwardForth = pointer(blink)
+    guard forwardBack == head || backwardForth == head else {
+      return .rejected("neither Flink→Blink nor Blink→Flink leads back to the head")
+    }
+    let list = RobustListWalk.entries(space: kernel.space, head: head, bound: bound, what: what)
+    guard !list.entries.isEmpty else { return .rejected("no entry readable") }
+    for link in list.entries {
+      if let problem = entry(link) { return .rejected("entry at \(Hex.format(link)): \(problem)") }
+    }
+    let broken = list.warning.map { "; \($0)" } ?? ""
+    return .accepted(
+      .strong, "LIST_ENTRY with \(list.entries.count) checked entr\(list.entries.count == 1 ? "y" : "ies")\(broken)")
+  }
+
+  /// Checks a singly linked list whose first node's address is stored at `head`; `next` is the
+  /// offset of the link in a node; null ends the list.
+  public func checkSinglyLinked(_ head: UInt64, next: UInt64, bound: Int = 512, node: (UInt64) -> String?)
+    -> ShapeVerdict
+  {
+    guard var current = pointer(head) else { return .rejected("head unreadable") }
+    if current == 0 { return .accepted(.weak, "empty singly linked list (null)") }
+    var seen: Set<UInt64> = []
+    while current != 0 {
+      guard isKernelPointer(current) else { return .rejected("node \(Hex.format(current)) is not a kernel pointer") }
+      guard seen.insert(current).inserted else { return .rejected("list loops at \(Hex.format(current))") }
+      guard seen.count <= bound else { return .rejected("longer than \(bound) nodes") }
+      if let problem = node(current) { return .rejected("node at \(Hex.format(current)): \(problem)") }
+      guard let n = pointer(current &+ next) else { return .rejected("node \(Hex.format(current)) link unreadable") }
+      current = n
+    }
+    return .accepted(.strong, "null-terminated list of \(seen.count) checked node\(seen.count == 1 ? "" : "s")")
+  }
+
+  /// Checks an array of `slots` EX_FAST_REF values whose live entries point (low bits masked) to
+  /// blocks holding a routine at `functionOffset`.
+  public func checkFastRefArray(_ head: UInt64, slots: Int, functionOffset: UInt64) -> ShapeVerdict {
+    let size = Int(pointerSize)
+    guard let bytes = try? kernel.read(head, count: slots * size) else { return .rejected("array unreadable") }
+    let mask: UInt64 = size == 8 ? 0xf : 0x7
+    let cursor = ByteCursor(bytes, origin: head)
+    var live = 0
+    for slot in 0..<slots {
+      guard
+        let value = size == 8
+          ? try? cursor.getLE(UInt64.self, at: slot * size)
+          : (try? cursor.getLE(UInt32.self, at: slot * size)).map(UInt64.init)
+      else { return .rejected("slot \(slot) unreadable") }
+      guard value != 0 else { continue }
+      let block = value & ~mask
+      guard isKernelPointer(block) else {
+        return .rejected("slot \(slot) = \(Hex.format(value)) is not an EX_FAST_REF")
+      }
+      guard let routine = pointer(block &+ functionOffset) else {
+        return .rejected("slot \(slot): block \(Hex.format(block)) unreadable")
+      }
+      guard isPlausibleRoutine(routine) else {
+        return .rejected("slot \(slot): block's routine \(Hex.format(routine)) is not code")
+      }
+      live += 1
+    }
+    if live == 0 { return .accepted(.weak, "\(slots) null EX_FAST_REF slots") }
+    return .accepted(.strong, "\(slots)-slot EX_FAST_REF array, \(live) live slot\(live == 1 ? "" : "s") with routines")
+  }
+
+  /// Checks a table of `count` pointers, each null or a plausible routine (after `skip` leading bytes).
+  public func checkRoutineTable(_ head: UInt64, count: Int, skip: UInt64 = 0) -> ShapeVerdict {
+    var live = 0
+    for i in 0..<count {
+      guard let value = pointer(head &+ skip &+ UInt64(i) &* pointerSize) else {
+        return .rejected("entry \(i) unreadable")
+      }
+      guard value != 0 else { continue }
+      guard isPlausibleRoutine(value) else { return .rejected("entry \(i) = \(Hex.format(value)) is not code") }
+      live += 1
+    }
+    if live == 0 { return .accepted(.weak, "\(count) null routine pointers") }
+    return .accepted(.strong, "table of \(count) routine pointers, \(live) set")
+  }
+}
