@@ -155,7 +155,7 @@ public enum FamilyHeadLocators {
 
   /// Every recipe: the heads, the callback-object list, then the counters of the notify arrays.
   public static func recipes(build: Int) -> [HeadRecipe] {
-    var all = heads(build: build).map(recipe) + [callbackObjectList] + counters
+    var all = heads(build: build).map(recipe) + [callbackObjectList] + counters + [registryCounter]
     if build == 0 || build >= 9200 { all.append(codeIntegrityTable) }
     return all
   }
@@ -170,11 +170,7 @@ public enum FamilyHeadLocators {
       guard let ci = c.modules.first(where: { $0.name.lowercased() == "ci.dll" }) else { return [] }
       let size = c.pointerSize
       var found: [(address: UInt64, evidence: String)] = []
-      var page = c.kernel.image.base
-      let end = c.kernel.image.base &+ c.kernel.image.size  // a kernel image never wraps the address space
-      while page < end, found.count < 8 {
-        defer { page &+= 0x1000 }
-        guard let bytes = try? c.kernel.read(page, count: 0x1000) else { continue }
+      c.forEachDataPage { page, bytes in
         let cursor = ByteCursor(bytes, origin: page)
         var offset = 0
         while offset + Int(size) * 4 <= bytes.count {
@@ -203,6 +199,7 @@ public enum FamilyHeadLocators {
               ))
           }
         }
+        return found.count < 8
       }
       return found
     }
@@ -355,6 +352,25 @@ public enum FamilyHeadLocators {
       "PspLoadImageNotifyRoutineCount", array: "PspLoadImageNotifyRoutine", flavour: .all,
       exports: ["PsSetLoadImageNotifyRoutine", "PsSetLoadImageNotifyRoutineEx", "PsRemoveLoadImageNotifyRoutine"]),
   ]
+
+  /// CmpCallBackCount: the registry callbacks registered, a ULONG kept beside CallbackListHead.
+  static let registryCounter = HeadRecipe(
+    symbol: "CmpCallBackCount",
+    source: .code(
+      exports: ["CmRegisterCallbackEx", "CmRegisterCallback", "CmUnRegisterCallback"], filter: .dwordAccess,
+      condition: nil),
+    after: ["CallbackListHead"], alignment: 4
+  ) { address, c in
+    guard let head = c.address(of: "CallbackListHead") else { return .rejected("CallbackListHead not located") }
+    guard let value = try? c.kernel.readUnsigned(address, width: 4) else { return .rejected("unreadable") }
+    let entries = UInt64(
+      RobustListWalk.entries(space: c.kernel.space, head: head, bound: 4096, what: "CallbackListHead").entries.count)
+    if value == entries { return .accepted(.strong, "ULONG \(value) = the registry callbacks on CallbackListHead") }
+    if value > entries && value <= 100 {
+      return .accepted(.weak, "ULONG \(value), above the \(entries) listed callbacks")
+    }
+    return .rejected("value \(value) does not count the \(entries) registry callbacks")
+  }
 
   enum Flavour { case all, legacy, extended }
 

@@ -16,6 +16,8 @@ public struct InfoReport: Sendable {
   public var warnings: [String]
   /// Set for images CallScope synthesised itself (the bundled demo).
   public var synthetic: Bool
+  /// Where the layouts and the addresses came from (JSON `symbols`), when a profile was loaded.
+  public var symbols: SymbolSourcesReport?
 
   public init(
     memory: any PhysicalMemory, system: DiscoveredSystem, symbolSource: String? = nil, synthetic: Bool = false
@@ -38,6 +40,7 @@ public struct InfoReport: Sendable {
     members.append(("kernelSize", kernelSize.map { .address($0) } ?? .null))
     members.append(("pdbPath", .string(context.kernel?.pdbPath)))
     members.append(("synthetic", .bool(synthetic)))
+    members.append(("symbols", symbols?.json ?? .null))
     members.append(
       (
         "notLocated",
@@ -71,6 +74,12 @@ public struct InfoReport: Sendable {
     }
     items.append(("Build", c.build ?? "unknown"))
     if let s = c.symbolSource { items.append(("Symbols", s)) }
+    if let symbols {
+      items.append(("Layouts", symbols.layouts))
+      items.append(("Addresses", symbols.addresses))
+      if let note = symbols.note { items.append(("Symbol files", note)) }
+      if !symbols.notLocated.isEmpty { items.append(("Not located", symbols.notLocated.joined(separator: ", "))) }
+    }
     var text = KeyValueList(items).rendered()
     for w in warnings { text += "warning: \(w)\n" }
     return text

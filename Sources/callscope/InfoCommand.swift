@@ -20,17 +20,22 @@ struct InfoCommand: ParsableCommand {
 
   func run() throws {
     let (memory, system) = try imageOptions.discover()
-    // Which symbol source answers for this kernel (bundled, a PDB or ISF on the path, a download).
+    // Which symbol source answers for this kernel (bundled, a PDB or ISF on the path, a download,
+    // or — without a matching file — layouts lent by a bundled build and addresses located).
     var symbolSource: String?
+    var symbols: SymbolSourcesReport?
     if let kernel = system.kernel {
       do {
-        symbolSource = try ProfileResolution.load(identity: kernel.pdb, options: symbolOptions).source.rawValue
+        let (profile, loadError) = try ProfileResolution.kernelProfile(
+          memory: memory, system: system, image: kernel, options: symbolOptions)
+        symbolSource = profile.source.rawValue
+        symbols = SymbolSourcesReport(profile: profile, loadError: loadError)
       } catch {
-        symbolSource = nil
         Terminal.standardError.write("callscope: no symbols for \(kernel.pdb): \(error)\n")
       }
     }
-    let report = InfoReport(memory: memory, system: system, symbolSource: symbolSource)
+    var report = InfoReport(memory: memory, system: system, symbolSource: symbolSource)
+    report.symbols = symbols
     switch outputOptions.format {
     case .json: try outputOptions.emit(report.json.serialized() + "\n")
     default: try outputOptions.emit(report.table)

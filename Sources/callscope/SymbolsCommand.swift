@@ -22,7 +22,7 @@ struct SymbolsCommand: ParsableCommand {
       3-Clause BSD License (Copyright 2023 JPCERT Coordination Center); the license text ships as \
       LICENSE-JPCERT in the Symbols resources.
       """,
-    subcommands: [List.self, Show.self, Fetch.self, Bundle.self])
+    subcommands: [List.self, Show.self, Fetch.self, Bundle.self, Verify.self])
 
   /// Opens a PDB file as a profile; the integrator sets it to the PDB reader (`PDBProfile(path:)`).
   nonisolated(unsafe) static var openPDB: (String) throws -> any KernelProfile = { path in

@@ -40,6 +40,8 @@ struct GoldenOutputTests {
     #expect(Set(json.keys) == Self.infoKeys, "\(json.keys.sorted())")
     #expect(Set(kernel.keys) == ["base", "dtb", "arch", "paging", "pdb", "build", "symbolSource"])
     #expect(kernel["symbolSource"] as? String == "bundled")
+    let symbols = try #require(json["symbols"] as? [String: Any])
+    #expect(symbols["layouts"] as? String == "bundled" && symbols["addresses"] as? String == "bundled")
     #expect(image["path"] as? String == path)
     #expect(image["format"] as? String == "raw")
     #expect(json["pdbPath"] as? String == truePDB["name"] as? String)
@@ -56,8 +58,8 @@ struct GoldenOutputTests {
   }
 
   static let infoKeys: Set<String> = [
-    "schema", "image", "kernel", "dtbSource", "pagingSource", "kernelSize", "pdbPath", "synthetic", "notLocated",
-    "warnings",
+    "schema", "image", "kernel", "dtbSource", "pagingSource", "kernelSize", "pdbPath", "synthetic", "symbols",
+    "notLocated", "warnings",
   ]
 
   @Test func callbacksJSONOnCleanImageMatchesTruthCountsAndGolden() throws {

@@ -12,7 +12,36 @@ public enum KernelModelRecipes {
     // The TypeIndex of an object header is encoded with ObHeaderCookie since Windows 10.
     if build == 0 || build >= 10240 { all.append(headerCookie) }
     all.append(rootDirectory)
+    // Object-type variables are exported on most builds (then the export table answers first).
+    all.append(
+      objectType("ExCallbackObjectType", named: "Callback", exports: ["ExCreateCallback", "ExRegisterCallback"]))
+    all.append(
+      objectType("PsProcessType", named: "Process", exports: ["ObRegisterCallbacks", "PsLookupProcessByProcessId"]))
+    all.append(
+      objectType("PsThreadType", named: "Thread", exports: ["ObRegisterCallbacks", "PsLookupThreadByThreadId"]))
     return all
+  }
+
+  /// A variable holding a pointer to the OBJECT_TYPE named `typeName` (one of ObTypeIndexTable's).
+  static func objectType(_ symbol: String, named typeName: String, exports: [String]) -> HeadRecipe {
+    HeadRecipe(
+      symbol: symbol, source: .code(exports: exports, filter: .load, condition: nil), after: ["ObTypeIndexTable"]
+    ) { address, c in
+      guard let table = c.address(of: "ObTypeIndexTable"), let name = c.offset("_OBJECT_TYPE", "Name") else {
+        return .rejected("ObTypeIndexTable not located")
+      }
+      guard let type = c.pointer(address), type != 0 else { return .rejected("null or unreadable") }
+      for slot in 2..<256 {
+        guard let entry = c.pointer(table &+ UInt64(slot) &* c.pointerSize), entry != 0 else { break }
+        if entry == type {
+          let actual = (try? c.kernel.readUnicodeString(type &+ name)) ?? "?"
+          return actual == typeName
+            ? .accepted(.strong, "points to OBJECT_TYPE \"\(typeName)\" (ObTypeIndexTable slot \(slot))")
+            : .rejected("points to OBJECT_TYPE \"\(actual)\", not \"\(typeName)\"")
+        }
+      }
+      return .rejected("\(Hex.format(type)) is not one of ObTypeIndexTable's types")
+    }
   }
 
   /// The System process is the first entry of the process list: its ActiveProcessLinks.Blink is
@@ -139,11 +168,7 @@ public enum KernelModelRecipes {
     }
     let size = Int(c.pointerSize)
     var found: [(address: UInt64, evidence: String)] = []
-    var page = c.kernel.image.base
-    let end = c.kernel.image.base &+ c.kernel.image.size  // a kernel image never wraps the address space
-    while page < end, found.count < 16 {
-      defer { page &+= 0x1000 }
-      guard let bytes = try? c.kernel.read(page, count: 0x1000) else { continue }
+    c.forEachDataPage { page, bytes in
       let cursor = ByteCursor(bytes, origin: page)
       for offset in stride(from: 0, to: bytes.count, by: size) {
         guard
@@ -157,9 +182,9 @@ public enum KernelModelRecipes {
         var index = UInt8(truncatingIfNeeded: raw)
         if let cookie { index ^= cookie ^ UInt8(truncatingIfNeeded: header >> 8) }
         guard index == directoryIndex else { continue }
-        found.append(
-          (page &+ UInt64(offset), "data scan of ntoskrnl: points to Directory object \(Hex.format(value))"))
+        found.append((page &+ UInt64(offset), "data scan of ntoskrnl: points to Directory object \(Hex.format(value))"))
       }
+      return found.count < 16
     }
     return found
   }

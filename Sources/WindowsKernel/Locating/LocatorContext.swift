@@ -79,6 +79,30 @@ public final class LocatorContext {
   /// some builds); the shape checks reject code bytes.
   public func isKernelData(_ va: UInt64) -> Bool { section(of: va) != nil }
 
+  /// The page-aligned ranges of ntoskrnl's data sections (not executable, or writable): where the
+  /// data scans look. Code sections are never scanned.
+  public var dataRanges: [Range<UInt64>] {
+    sections.compactMap { s in
+      guard !s.isExecutable || s.characteristics & 0x8000_0000 != 0 else { return nil }
+      let start = kernel.image.base &+ UInt64(s.virtualAddress)
+      let size = UInt64(max(s.virtualSize, s.sizeOfRawData))
+      guard size > 0, UInt64(s.virtualAddress) < kernel.image.size else { return nil }
+      let end = kernel.image.base &+ min(UInt64(s.virtualAddress) &+ size, kernel.image.size)
+      return (start & ~0xfff)..<end  // inside the image, so no wrap
+    }
+  }
+
+  /// Calls `body` with each readable 4 KiB page of the data sections (address, bytes).
+  public func forEachDataPage(_ body: (UInt64, [UInt8]) -> Bool) {
+    for range in dataRanges {
+      var page = range.lowerBound
+      while page < range.upperBound {
+        if let bytes = try? kernel.read(page, count: 0x1000), !body(page, bytes) { return }
+        page &+= 0x1000  // below the range's end, inside the image
+      }
+    }
+  }
+
   /// Whether `va` lies in an executable section of ntoskrnl (where walks may go).
   public func isKernelCode(_ va: UInt64) -> Bool { section(of: va)?.isExecutable ?? false }
 
