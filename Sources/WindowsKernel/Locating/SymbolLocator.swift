@@ -160,7 +160,12 @@ public enum SymbolLocator {
       for onPath in condition == nil ? [false] : [true, false] {
         var seen: Set<UInt64> = []
         for export in present {
-          guard let w = walk(export) else { continue }
+          guard let w = walk(export) else {
+            if !onPath, let rva = exportRVAs[export] {
+              stops.append("\(export): exported at RVA \(Hex.format(rva)), outside the image")
+            }
+            continue
+          }
           if !onPath { stops += w.stops.prefix(3).map { "\(export): \($0)" } }
           for ref in w.references {
             references += 1
