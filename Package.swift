@@ -38,7 +38,9 @@ let package = Package(
       dependencies: ["BinaryReading", "MemoryImage", "AddressSpace", "PortableExecutable", "Symbols", "Disassembly"]),
     .target(
       name: "Callbacks", dependencies: ["BinaryReading", "MemoryImage", "AddressSpace", "Symbols", "WindowsKernel"]),
-    .target(name: "Analysis", dependencies: ["BinaryReading", "AddressSpace", "Symbols", "WindowsKernel", "Callbacks"]),
+    .target(
+      name: "Analysis",
+      dependencies: ["BinaryReading", "MemoryImage", "AddressSpace", "Symbols", "WindowsKernel", "Callbacks"]),
     .target(
       name: "Reports",
       dependencies: [
@@ -54,12 +56,16 @@ let package = Package(
         "Analysis", "Reports", "ImageBuilder",
       ]),
     .target(name: "TestData", path: "Tests/TestData"),
-    .testTarget(name: "BinaryReadingTests", dependencies: ["BinaryReading"]),
+    .testTarget(name: "BinaryReadingTests", dependencies: ["BinaryReading", "TestData"]),
     .testTarget(name: "DisassemblyTests", dependencies: ["Disassembly", "TestData"]),
     .testTarget(name: "MemoryImageTests", dependencies: ["MemoryImage", "ImageBuilder", "TestData"]),
-    .testTarget(name: "AddressSpaceTests", dependencies: ["AddressSpace", "MemoryImage", "ImageBuilder", "TestData"]),
-    .testTarget(name: "PortableExecutableTests", dependencies: ["PortableExecutable", "ImageBuilder", "TestData"]),
-    .testTarget(name: "SymbolsTests", dependencies: ["Symbols", "ImageBuilder", "TestData"]),
+    .testTarget(
+      name: "AddressSpaceTests",
+      dependencies: ["AddressSpace", "BinaryReading", "MemoryImage", "ImageBuilder", "TestData"]),
+    .testTarget(
+      name: "PortableExecutableTests",
+      dependencies: ["PortableExecutable", "BinaryReading", "ImageBuilder", "TestData"]),
+    .testTarget(name: "SymbolsTests", dependencies: ["Symbols", "BinaryReading", "ImageBuilder", "TestData"]),
     .testTarget(
       name: "WindowsKernelTests",
       dependencies: [
@@ -71,13 +77,16 @@ let package = Package(
       dependencies: [
         "Callbacks", "WindowsKernel", "AddressSpace", "MemoryImage", "Symbols", "ImageBuilder", "TestData",
       ]),
-    .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Callbacks", "WindowsKernel", "TestData"]),
-    .testTarget(name: "ReportsTests", dependencies: ["Reports", "TestData"]),
+    .testTarget(
+      name: "AnalysisTests",
+      dependencies: ["Analysis", "Callbacks", "WindowsKernel", "MemoryImage", "Symbols", "TestData"]),
+    .testTarget(name: "ReportsTests", dependencies: ["Reports", "Analysis", "TestData"]),
     .testTarget(
       name: "ImageBuilderTests",
       dependencies: [
         "ImageBuilder", "MemoryImage", "TestData", "AddressSpace", "Symbols", "WindowsKernel", "Callbacks", "Analysis",
       ]),
     .testTarget(name: "CallScopeCLITests", dependencies: ["TestData", "ImageBuilder"]),
+    .testTarget(name: "PackageLayoutTests", dependencies: ["TestData"]),
   ]
 )
