@@ -45,12 +45,23 @@ public enum TestData {
     defer { close(fd) }
     flock(fd, LOCK_EX)
     defer { flock(fd, LOCK_UN) }
-    if FileManager.default.fileExists(atPath: out.path) { return out.path }
+    // The copy is reused only while it was made from this very source (the shared images are
+    // regenerated from time to time; a stale copy would test old bytes against new truth).
+    let attributes = try FileManager.default.attributesOfItem(atPath: source.path)
+    let stamp =
+      "\((attributes[.size] as? NSNumber)?.int64Value ?? -1) \((attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? -1)"
+    let stampPath = out.path + ".source"
+    if FileManager.default.fileExists(atPath: out.path),
+      (try? String(contentsOfFile: stampPath, encoding: .utf8)) == stamp
+    {
+      return out.path
+    }
     let tmp = out.path + ".part"
     // `xz -d --keep --stdout` to a file via dd conv=sparse keeps zero runs as holes.
     let result = try run("/bin/sh", ["-c", "xz -dc '\(source.path)' | dd of='\(tmp)' bs=1M conv=sparse status=none"])
     guard result.status == 0 else { throw TestDataError.tool("xz failed: \(result.stderr)") }
     guard rename(tmp, out.path) == 0 else { throw TestDataError.tool("rename failed for \(out.path)") }
+    try Data(stamp.utf8).write(to: URL(fileURLWithPath: stampPath))
     return out.path
   }
 
