@@ -100,3 +100,24 @@ public struct ByteCursor: Sendable {
     return value
   }
 }
+
+extension ByteCursor {
+  /// Every aligned little-endian word of `width` bytes (4 or 8, anything else reads 8) from the
+  /// start: one bounds check for the whole scan instead of one per word; a trailing partial word
+  /// is left out.
+  public func words(width: Int) -> [UInt64] {
+    let size = width == 4 ? 4 : 8
+    let count = bytes.count / size
+    var out = [UInt64](repeating: 0, count: count)
+    bytes.withUnsafeBytes { raw in
+      for i in 0..<count {
+        // i * size + size ≤ bytes.count by the choice of count.
+        out[i] =
+          size == 8
+          ? UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i &* 8, as: UInt64.self))
+          : UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i &* 4, as: UInt32.self)))
+      }
+    }
+    return out
+  }
+}

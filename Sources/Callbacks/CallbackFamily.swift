@@ -14,11 +14,13 @@ public final class CallbackContext: Sendable {
   /// The object manager, when its symbols are present.
   public let objects: ObjectManager?
 
-  public init(kernel: Kernel, build: Int) {
+  /// `readObjects: false` skips the object manager (trial contexts of the locators that read
+  /// families which name no object).
+  public init(kernel: Kernel, build: Int, readObjects: Bool = true) {
     self.kernel = kernel
     self.build = build
     self.layouts = UndocumentedLayouts(pointerSize: kernel.pointerSize, build: build)
-    self.objects = try? ObjectManager(kernel: kernel)
+    self.objects = readObjects ? try? ObjectManager(kernel: kernel) : nil
   }
 
   /// Size of a pointer.

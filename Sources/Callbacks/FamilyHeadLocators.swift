@@ -170,36 +170,41 @@ public enum FamilyHeadLocators {
       guard let ci = c.modules.first(where: { $0.name.lowercased() == "ci.dll" }) else { return [] }
       let size = c.pointerSize
       var found: [(address: UInt64, evidence: String)] = []
-      c.forEachDataPage { page, bytes in
-        let cursor = ByteCursor(bytes, origin: page)
-        var offset = 0
-        while offset + Int(size) * 4 <= bytes.count {
-          defer { offset += Int(size) }
-          guard let tableSize = try? cursor.getLE(UInt32.self, at: offset), tableSize >= UInt32(size) * 4,
-            tableSize <= 0x400, tableSize % UInt32(size) == 0
-          else { continue }
-          let first = page &+ UInt64(offset) &+ size
-          let slots = Int(UInt64(tableSize) / size) - 1
+      let ciEnd = ci.base &+ ci.size  // a module never wraps the address space
+      scan: for page in c.dataWords {
+        let words = page.words
+        for (i, word) in words.enumerated() {
+          // The size is a ULONG padded to a pointer: the low half of the word, the high half zero.
+          let tableSize = word & 0xffff_ffff
+          guard word >> 32 == 0 || size == 4, tableSize >= size &* 4, tableSize <= 0x400, tableSize % size == 0 else {
+            continue
+          }
+          let slots = Int(tableSize / size) - 1
           var inCI = 0
           var other = 0
-          for slot in 0..<slots {
-            guard let value = c.pointer(first &+ UInt64(slot) &* size) else {
+          for slot in 1...slots {
+            let value: UInt64
+            if i + slot < words.count {
+              value = words[i + slot]
+            } else if let v = c.pointer(page.address &+ UInt64(i + slot) &* size) {
+              value = v
+            } else {
               other += 1
               break
             }
             if value == 0 { continue }
-            if value >= ci.base && value - ci.base < ci.size { inCI += 1 } else { other += 1 }
+            if value >= ci.base && value < ciEnd { inCI += 1 } else { other += 1 }
+            if other > 0 { break }
           }
-          if inCI >= 3 && other == 0 {
-            found.append(
-              (
-                page &+ UInt64(offset),
-                "data scan of ntoskrnl: a \(tableSize)-byte size-prefixed table whose \(inCI) routines all lie in "
-                  + "\(ci.name) (\(Hex.format(ci.base))) — SeCiCallbacks has no exported referrer"
-              ))
-          }
+          guard inCI >= 3, other == 0 else { continue }
+          found.append(
+            (
+              page.address &+ UInt64(i) &* size,
+              "data scan of ntoskrnl: a \(tableSize)-byte size-prefixed table whose \(inCI) routines all lie in "
+                + "\(ci.name) (\(Hex.format(ci.base))) — SeCiCallbacks has no exported referrer"
+            ))
+          if found.count >= 8 { break scan }
         }
-        return found.count < 8
       }
       return found
     }
@@ -298,7 +303,9 @@ public enum FamilyHeadLocators {
     guard let reader = CallbackScanner.families.first(where: { $0.ids.contains(family) }) else {
       return .rejected("no reader for \(family)")
     }
-    let trial = CallbackContext(kernel: c.kernel(trying: symbol, at: address), build: c.build)
+    // Only the callback-object reader needs the object manager (device names are details).
+    let trial = CallbackContext(
+      kernel: c.kernel(trying: symbol, at: address), build: c.build, readObjects: family == "callback-object")
     let results = reader.collect(trial).filter { $0.family == family }
     guard let first = results.first else { return .rejected("the \(family) reader returned nothing") }
     if let reason = first.notLocated { return .rejected(reason) }

@@ -168,23 +168,23 @@ public enum KernelModelRecipes {
     }
     let size = Int(c.pointerSize)
     var found: [(address: UInt64, evidence: String)] = []
-    c.forEachDataPage { page, bytes in
-      let cursor = ByteCursor(bytes, origin: page)
-      for offset in stride(from: 0, to: bytes.count, by: size) {
-        guard
-          let value = size == 8
-            ? try? cursor.getLE(UInt64.self, at: offset)
-            : (try? cursor.getLE(UInt32.self, at: offset)).map(UInt64.init),
-          value & 0x7 == 0, value > body, c.isKernelPointer(value), !c.kernel.image.contains(value)
-        else { continue }
+    let imageStart = c.kernel.image.base
+    let imageEnd = imageStart &+ c.kernel.image.size  // a kernel image never wraps the address space
+    scan: for page in c.dataWords {
+      for (i, value) in page.words.enumerated() {
+        // Object bodies are 16-byte aligned pool allocations outside the image.
+        guard value & 0xf == 0, value > body, value < imageStart || value >= imageEnd, c.isKernelPointer(value) else {
+          continue
+        }
         let header = value &- body
-        guard let raw = try? c.kernel.readUnsigned(header &+ typeIndexOffset, width: 1) else { continue }
-        var index = UInt8(truncatingIfNeeded: raw)
+        guard let raw = try? c.kernel.space.readUInt8(header &+ typeIndexOffset) else { continue }
+        var index = raw
         if let cookie { index ^= cookie ^ UInt8(truncatingIfNeeded: header >> 8) }
         guard index == directoryIndex else { continue }
-        found.append((page &+ UInt64(offset), "data scan of ntoskrnl: points to Directory object \(Hex.format(value))"))
+        let at = page.address &+ UInt64(i) &* UInt64(size)  // inside the page
+        found.append((at, "data scan of ntoskrnl: points to Directory object \(Hex.format(value))"))
+        if found.count >= 16 { break scan }
       }
-      return found.count < 16
     }
     return found
   }

@@ -92,15 +92,28 @@ public final class LocatorContext {
     }
   }
 
-  /// Calls `body` with each readable 4 KiB page of the data sections (address, bytes).
-  public func forEachDataPage(_ body: (UInt64, [UInt8]) -> Bool) {
+  /// The readable 4 KiB pages of the data sections, read once for every data scan.
+  private lazy var dataPages: [(address: UInt64, bytes: [UInt8])] = {
+    var pages: [(UInt64, [UInt8])] = []
     for range in dataRanges {
       var page = range.lowerBound
       while page < range.upperBound {
-        if let bytes = try? kernel.read(page, count: 0x1000), !body(page, bytes) { return }
+        if let bytes = try? kernel.space.read(page, count: 0x1000) { pages.append((page, bytes)) }
         page &+= 0x1000  // below the range's end, inside the image
       }
     }
+    return pages
+  }()
+
+  /// Calls `body` with each readable 4 KiB page of the data sections (address, bytes) until it
+  /// returns false.
+  public func forEachDataPage(_ body: (UInt64, [UInt8]) -> Bool) {
+    for page in dataPages where !body(page.address, page.bytes) { return }
+  }
+
+  /// The data sections' pages as pointer-sized words (for scans of pointers and sizes).
+  public private(set) lazy var dataWords: [(address: UInt64, words: [UInt64])] = dataPages.map { page in
+    (page.address, ByteCursor(page.bytes, origin: page.address).words(width: kernel.pointerSize))
   }
 
   /// Whether `va` lies in an executable section of ntoskrnl (where walks may go).
