@@ -10,4 +10,5 @@ let benchmarks: @Sendable () -> Void = {
   TranslationBenchmarks.register()
   SymbolBenchmarks.register()
   CallbacksBenchmarks.register()
+  CarveBenchmarks.register()
 }
