@@ -12,10 +12,10 @@ enum CarveBenchmarks {
   static func register() {
     let tags = Set(CallbackCarver.tags.keys).union([ModuleCarver.tag])
     // The dense image holds the reference image's MmLd blocks; the synthetic one has no pool.
-    for (label, planted, make) in [
-      ("dense 1 GiB (reference + random)", true, { try Fixtures.denseImage(size: 1 << 30) }),
-      ("sparse synthetic 16 GiB", false, { try Fixtures.syntheticImage(size: 16 << 30) }),
-    ] as [(String, Bool, @Sendable () throws -> String)] {
+    for (label, dense, size) in [
+      ("dense 1 GiB (reference + random)", true, UInt64(1) << 30),
+      ("sparse synthetic 16 GiB", false, UInt64(16) << 30),
+    ] {
       let memory = Holder<any PhysicalMemory>()
       Benchmark(
         "carve: pool scan, \(label), all cores",
@@ -26,13 +26,16 @@ enum CarveBenchmarks {
           let image = try memory.get()
           for _ in benchmark.scaledIterations {
             let hits = PoolScanner.scan(image, tags: tags, jobs: PoolScanner.defaultJobs)
-            guard !planted || hits.contains(where: { $0.tag == ModuleCarver.tag }) else {
+            guard !dense || hits.contains(where: { $0.tag == ModuleCarver.tag }) else {
               throw CheckFailed("no MmLd block")
             }
             blackHole(hits)
           }
         },
-        setup: { memory.set(try MemoryImageOpener.open(path: try make())) })
+        setup: {
+          let path = dense ? try Fixtures.denseImage(size: size) : try Fixtures.syntheticImage(size: size)
+          memory.set(try MemoryImageOpener.open(path: path))
+        })
     }
   }
 }
