@@ -53,7 +53,7 @@ public enum PoolScanner {
   ) -> [PoolHit] {
     let filter = PoolTagFilter(tags)
     guard !filter.isEmpty else { return [] }
-    let jobs = max(1, jobs)
+    let jobs = min(max(1, jobs), 1024)  // the CLI's range; keeps `index + jobs` small
     var size = 4096
     let wanted = max(4096, chunkSize ?? defaultChunkSize(jobs: jobs))
     while size < wanted, size < 1 << 30 { size <<= 1 }
@@ -64,6 +64,7 @@ public enum PoolScanner {
     let work: @Sendable (Int) -> Void = { index in
       let chunk = chunks[index]
       let hits = scan(chunk, memory: memory, file: fileRuns?.file, filter: filter, pointerSize: pointerSize)
+      // index < chunks.count and jobs ≤ 1024: no overflow.
       if let next = chunks.indices.contains(index &+ jobs) ? chunks[index &+ jobs] : nil, let offset = next.fileOffset {
         fileRuns?.file.advise(.willNeed, offset: offset, count: UInt64(next.length))  // read ahead (cold cache)
       }

@@ -55,6 +55,7 @@ struct PoolTagFilter: Sendable {
         guard let i = index(of: tag) else { return }
         hit(offset, UInt32(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt32.self)), i)
       }
+      // Offsets stay below `count` + 4·stride (stride is 8 or 16): the &+ and &* below cannot overflow.
       var offset = first
       let step = stride &* 4
       // Four slots per step while all four lie inside (offset + 3·stride + 8 ≤ offset + 4·stride).
