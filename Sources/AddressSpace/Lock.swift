@@ -8,11 +8,11 @@
 #endif
 
 /// A non-recursive lock; `withLock` is the only way to use it.
-final class Lock: @unchecked Sendable {
+package final class Lock: @unchecked Sendable {
   // @unchecked: the mutex is only touched through pthread calls, which synchronise.
   private let mutex: UnsafeMutablePointer<pthread_mutex_t>
 
-  init() {
+  package init() {
     mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     mutex.initialize(to: pthread_mutex_t())
     pthread_mutex_init(mutex, nil)
@@ -24,7 +24,7 @@ final class Lock: @unchecked Sendable {
   }
 
   @inline(__always)
-  func withLock<R>(_ body: () throws -> R) rethrows -> R {
+  package func withLock<R>(_ body: () throws -> R) rethrows -> R {
     pthread_mutex_lock(mutex)
     defer { pthread_mutex_unlock(mutex) }
     return try body()

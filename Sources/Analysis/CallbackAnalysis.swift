@@ -19,10 +19,10 @@ public struct CallbackAnalysis: Sendable {
   public let verdicts: CallbackVerdicts
 
   /// Runs the job. `symbolizers` names the modules that own routines (given the routines and the
-  /// listed modules); `progress` reports the carving pass.
+  /// listed modules); the carving pass runs `jobs` parallel jobs and reports to `progress`.
   public init(
     kernel: Kernel, build: Int, selection: Set<String>? = nil, carve: Bool = false,
-    progress: ((UInt64, UInt64) -> Void)? = nil,
+    jobs: Int = PoolScanner.defaultJobs, progress: (@Sendable (UInt64, UInt64) -> Void)? = nil,
     symbolizers: ([UInt64], [LoadedModule]) -> [String: ModuleSymbolizer] = { _, _ in [:] }
   ) {
     let modules = (try? ModuleList.read(kernel).modules) ?? []
@@ -35,7 +35,8 @@ public struct CallbackAnalysis: Sendable {
     var outcome: CallbackCarver.Outcome?
     if carve {
       let tags = Set(CallbackCarver.tags.keys).union([ModuleCarver.tag])
-      let hits = PoolScanner.scan(kernel.space.memory, tags: tags, pointerSize: kernel.pointerSize, progress: progress)
+      let hits = PoolScanner.scan(
+        kernel.space.memory, tags: tags, pointerSize: kernel.pointerSize, jobs: jobs, progress: progress)
       // Blocks are matched against every family's structures, whatever the selection.
       let everything = selection == nil ? results : CallbackScanner.scan(context)
       let carved = CallbackCarver.carve(context, hits: hits, results: everything)

@@ -13,7 +13,9 @@ public final class MappedFile: ByteSource, @unchecked Sendable {
   public let path: String
   public let size: UInt64
   @usableFromInline let base: UnsafeRawPointer?
-  private let mappedLength: Int
+  let mappedLength: Int
+  /// Device and inode of the mapped file (to recognise it when reopened for `dataExtents`).
+  let identity: (device: UInt64, inode: UInt64)
 
   public var sourceName: String { path }
 
@@ -31,6 +33,7 @@ public final class MappedFile: ByteSource, @unchecked Sendable {
     }
     self.size = UInt64(length)
     self.mappedLength = length
+    self.identity = (UInt64(st.st_dev), UInt64(st.st_ino))
     if length == 0 {
       self.base = nil
       return

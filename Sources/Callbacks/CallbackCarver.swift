@@ -2,7 +2,8 @@
 // linked from their heads (a slot emptied by a rootkit, an unlinked packet). Blocks whose physical
 // address matches a structure the list walk already reported are `linked`; the rest are `orphaned`.
 // Tags: Cbrb (EX_CALLBACK_ROUTINE_BLOCK), IoSh (SHUTDOWN_PACKET), IoFs (NOTIFICATION_PACKET),
-// DbCb (RTL_CALLBACK_REGISTER), CMcb (CM_CALLBACK_CONTEXT_BLOCK), PnpD/PnpC/Pnp9 (PnP notify entries).
+// DbCb (RTL_CALLBACK_REGISTER), CMcb (CM_CALLBACK_CONTEXT_BLOCK), PnpD/PnpC/Pnp9 (PnP notify entries),
+// CBRe (CALLBACK_REGISTRATION of a callback object, CallbackCarver+Registrations.swift).
 
 import AddressSpace
 import BinaryReading
@@ -15,7 +16,7 @@ public enum CallbackCarver {
   /// Pool tag → the family its block belongs to when orphaned.
   public static let tags: [String: String] = [
     "Cbrb": "notify-block", "IoSh": "shutdown", "IoFs": "fs-registration", "DbCb": "debug-print", "CMcb": "registry",
-    "PnpD": "pnp-device-class", "PnpC": "pnp-profile", "Pnp9": "pnp-device-class",
+    "PnpD": "pnp-device-class", "PnpC": "pnp-profile", "Pnp9": "pnp-device-class", "CBRe": "callback-object",
   ]
 
   /// The outcome: orphaned entries, and how many carved blocks matched listed ones.
@@ -47,23 +48,34 @@ public enum CallbackCarver {
         linked += 1
         continue
       }
-      guard let (routine, details) = decode(c, tag: hit.tag, physical: block), routine != 0,
-        c.kernel.isKernelAddress(routine)
+      // The structure must fit in the block the header describes.
+      guard hit.blockSize >= Int(headerSize) + minimumSize(c, tag: hit.tag),
+        let carved = carve(c, tag: hit.tag, physical: block), carved.routine != 0,
+        c.kernel.isKernelAddress(carved.routine)
       else { continue }
       orphaned.append(
         CallbackEntry(
-          family: family, head: 0, headSymbol: "pool:\(hit.tag)", index: nil, routine: routine, object: nil,
+          family: family, head: carved.head, headSymbol: carved.headSymbol ?? "pool:\(hit.tag)", index: nil,
+          routine: carved.routine, object: nil,
           details: [
-            ("carve", .string("orphaned")), ("poolTag", .string(hit.tag)), ("physicalAddress", .address(block)),
+            ("carve", .string("orphaned")), ("linked", .bool(false)), ("poolTag", .string(hit.tag)),
+            ("physicalAddress", .address(block)),
           ]
-            + details,
+            + carved.details,
           flags: ["orphaned"], provenance: .pattern))
     }
     return Outcome(orphaned: orphaned, linkedCount: linked, scanned: scanned)
   }
 
+  /// The decoded block of `tag` at physical `physical`.
+  private static func carve(_ c: CallbackContext, tag: String, physical: UInt64) -> Carved? {
+    if tag == "CBRe" { return registration(c, physical: physical) }
+    guard let (routine, details) = decode(c, tag: tag, physical: physical) else { return nil }
+    return Carved(routine, details)
+  }
+
   /// Reads a pointer-sized value of a physical structure.
-  private static func pointer(_ c: CallbackContext, _ physical: UInt64, _ offset: UInt64) -> UInt64? {
+  static func pointer(_ c: CallbackContext, _ physical: UInt64, _ offset: UInt64) -> UInt64? {
     let memory = c.kernel.space.memory
     if c.pointerSize == 8 { return try? memory.readUInt64(at: physical &+ offset) }
     return (try? memory.readUInt32(at: physical &+ offset)).map(UInt64.init)
@@ -74,8 +86,14 @@ public enum CallbackCarver {
     let l = c.layouts
     switch tag {
     case "Cbrb":
-      guard let routine = pointer(c, physical, l.callbackRoutineBlock["Function"]) else { return nil }
-      return (routine, [("context", .address(pointer(c, physical, l.callbackRoutineBlock["Context"]) ?? 0))])
+      guard let routine = pointer(c, physical, l.callbackRoutineBlock["Function"]),
+        let context = pointer(c, physical, l.callbackRoutineBlock["Context"])
+      else { return nil }
+      let (array, evidence) = notifyArray(context: context)
+      return (
+        routine,
+        [("context", .address(context)), ("array", .string(array)), ("arrayEvidence", .string(evidence))]
+      )
     case "IoSh":
       guard let device = pointer(c, physical, l.shutdownPacket["DeviceObject"]),
         let driver = try? DriverObjects.driver(ofDevice: device, c),

@@ -80,6 +80,9 @@ public protocol PhysicalMemory: AnyObject, Sendable {
   var statedDirectoryTableBase: UInt64? { get }
   /// The Windows crash-dump header, on crash-dump images.
   var crashDumpHeader: CrashDumpHeader? { get }
+  /// Where the backed memory lies in a mapped image file (holes and metadata left out), for
+  /// scanners that read it in place; nil when the memory is not a mapped file.
+  var fileRuns: FileRuns? { get }
 
   /// Exactly `count` bytes of physical memory at `address`; fails if any byte is not backed.
   func read(at address: UInt64, count: Int) throws(MemoryImageError) -> [UInt8]
@@ -92,6 +95,7 @@ public protocol PhysicalMemory: AnyObject, Sendable {
 extension PhysicalMemory {
   public var cpuState: CPUState? { nil }
   public var crashDumpHeader: CrashDumpHeader? { nil }
+  public var fileRuns: FileRuns? { nil }
   public var statedPagingMode: PagingMode? { cpuState?.pagingMode }
   public var statedDirectoryTableBase: UInt64? { cpuState.map(\.tableRoot) }
 

@@ -16,9 +16,13 @@ public enum ModuleCarver {
     let headerSize: UInt64 = kernel.pointerSize == 8 ? 16 : 8
     let memory = kernel.space.memory
     var found: [UInt64: LoadedModule] = [:]
+    let needed = Int(max(layout.baseName, layout.fullName, layout.dllBase, layout.sizeOfImage)) + 16
     for hit in hits where hit.tag == tag {
       let entry = hit.header &+ headerSize  // the entry follows the pool header
-      guard let bytes = try? memory.read(at: entry, count: Int(layout.baseName) + 16) else { continue }
+      // The entry must fit in the block its header describes.
+      guard hit.blockSize >= Int(headerSize) + needed, let bytes = try? memory.read(at: entry, count: needed) else {
+        continue
+      }
       let cursor = ByteCursor(bytes, origin: entry)
       let width = kernel.pointerSize
       guard let base = try? read(cursor, at: Int(layout.dllBase), width: width),

@@ -22,6 +22,8 @@ struct CallbacksCommand: ParsableCommand {
   @Flag(help: "Also carve callback blocks from pool (one pass over memory) and report orphaned ones.")
   var carve = false
 
+  @OptionGroup var jobsOption: JobsOption
+
   @Flag(name: .customLong("fail-on-findings"), help: "Exit with status 1 when a row is flagged.")
   var failOnFindings = false
 
@@ -47,7 +49,7 @@ struct CallbacksCommand: ParsableCommand {
     let analysis = CallbackAnalysis(
       kernel: session.kernel, build: session.buildNumber,
       selection: family.map { Set($0.split(separator: ",").map(String.init)) }, carve: carve,
-      progress: Progress.bar(label: "carving"),
+      jobs: jobsOption.count, progress: Progress.bar(label: "carving"),
       symbolizers: { OwnerSymbols.symbolizers(for: $0, modules: $1, session: session, options: symbolOptions) })
     var results = analysis.results
     if let outcome = analysis.carved, let last = results.indices.last {

@@ -15,6 +15,8 @@ struct ModulesCommand: ParsableCommand {
   @Flag(help: "Also carve MmLd pool blocks for modules unlinked from the list (one pass over memory).")
   var carve = false
 
+  @OptionGroup var jobsOption: JobsOption
+
   func validate() throws {
     guard outputOptions.format != .html else { throw ValidationError("modules offers table, json, jsonl or csv") }
   }
@@ -25,7 +27,7 @@ struct ModulesCommand: ParsableCommand {
     if carve {
       let hits = PoolScanner.scan(
         session.memory, tags: [ModuleCarver.tag], pointerSize: session.kernel.pointerSize,
-        progress: Progress.bar(label: "carving"))
+        jobs: jobsOption.count, progress: Progress.bar(label: "carving"))
       modules += ModuleCarver.carve(session.kernel, hits: hits, excluding: Set(modules.map(\.base)))
     }
     let rows: [[Cell]] = modules.map {

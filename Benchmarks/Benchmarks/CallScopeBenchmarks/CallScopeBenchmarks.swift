@@ -11,4 +11,5 @@ let benchmarks: @Sendable () -> Void = {
   SymbolBenchmarks.register()
   CallbacksBenchmarks.register()
   LocatorBenchmarks.register()
+  CarveBenchmarks.register()
 }

@@ -43,6 +43,19 @@ enum Fixtures {
     return out
   }
 
+  /// A dense raw image of `size` bytes for carving: the rootkit reference image's 256 MiB (written
+  /// out in full), then pseudo-random bytes (AES-CTR of zeros) to the end, so no page is a hole.
+  static func denseImage(size: UInt64) throws -> String {
+    let out = cacheDirectory + "/dense-\(size >> 20)MiB.raw"
+    if FileManager.default.fileExists(atPath: out) { return out }
+    let source = sharedDirectory + "/images/win10-19041-rootkit.raw.xz"
+    let rest = size - (256 << 20)
+    try shell(
+      "xz -dc '\(source)' > '\(out).part' && openssl enc -aes-128-ctr -pass pass:callscope -nosalt -pbkdf2"
+        + " -in /dev/zero 2>/dev/null | head -c \(rest) >> '\(out).part' && mv '\(out).part' '\(out)'")
+    return out
+  }
+
   /// Drops the page cache's copy of `path` (so a peak-RSS figure starts from nothing mapped).
   static func evict(_ path: String) {
     try? shell("dd if='\(path)' iflag=nocache count=0 status=none")
