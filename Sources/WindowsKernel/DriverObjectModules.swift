@@ -1,5 +1,6 @@
 // Driver objects in `\Driver` and `\FileSystem`: each names its image range (DriverStart,
-// DriverSize), so code of a driver that unlinked itself from PsLoadedModuleList still has an owner.
+// DriverSize), so code of a driver that unlinked itself from PsLoadedModuleList still has an owner,
+// named after its file (DriverSection → loader entry), see DriverImageName.
 
 import BinaryReading
 
@@ -9,7 +10,10 @@ public struct DriverObjectInfo: Sendable, Hashable {
   public var name: String
   public var start: UInt64
   public var size: UInt64
-  public var driverInit: UInt64
+  /// DriverInit; nil when unreadable.
+  public var driverInit: UInt64?
+  /// The image's file name and path (from the loader entry, or from DriverName as the fallback).
+  public var image: DriverImageName
 }
 
 /// Enumerates driver objects through the object manager.
@@ -17,29 +21,57 @@ public enum DriverObjectModules {
   /// Every driver object of `\Driver` and `\FileSystem` (public PDB type _DRIVER_OBJECT).
   public static func read(_ manager: ObjectManager) -> (drivers: [DriverObjectInfo], warnings: [String]) {
     let kernel = manager.kernel
-    guard let startOffset = try? kernel.offset("_DRIVER_OBJECT", "DriverStart"),
-      let sizeOffset = try? kernel.offset("_DRIVER_OBJECT", "DriverSize"),
-      let nameOffset = try? kernel.offset("_DRIVER_OBJECT", "DriverName"),
-      let initOffset = try? kernel.offset("_DRIVER_OBJECT", "DriverInit")
-    else { return ([], ["_DRIVER_OBJECT layout missing from the profile"]) }
+    let offsets: (start: UInt64, size: UInt64, name: UInt64, initRoutine: UInt64, section: UInt64)
+    do {
+      offsets = (
+        try kernel.offset("_DRIVER_OBJECT", "DriverStart"), try kernel.offset("_DRIVER_OBJECT", "DriverSize"),
+        try kernel.offset("_DRIVER_OBJECT", "DriverName"), try kernel.offset("_DRIVER_OBJECT", "DriverInit"),
+        try kernel.offset("_DRIVER_OBJECT", "DriverSection")
+      )
+    } catch { return ([], ["driver objects not read: \(error)"]) }
     var drivers: [DriverObjectInfo] = []
     var warnings: [String] = []
     for directory in ["\\Driver", "\\FileSystem"] {
-      guard let dir = try? manager.lookup(directory) else {
-        warnings.append("\(directory) not readable")
+      let dir: KernelObject
+      do { dir = try manager.lookup(directory) } catch {
+        warnings.append("\(directory) not readable: \(error)")
         continue
       }
       let (objects, w) = manager.entries(ofDirectory: dir.address)
       warnings += w
       for object in objects where object.typeName == nil || object.typeName == "Driver" {
-        guard let start = try? kernel.readPointer(object.address &+ startOffset),
-          let size = try? kernel.readUnsigned(object.address &+ sizeOffset, width: 4), start != 0, size != 0
-        else { continue }
-        let name =
-          (try? kernel.readUnicodeString(object.address &+ nameOffset)) ?? "\(directory)\\\(object.name ?? "?")"
-        let driverInit = (try? kernel.readPointer(object.address &+ initOffset)) ?? 0
+        let at = Hex.format(object.address)
+        let start: UInt64
+        let size: UInt64
+        do {
+          start = try kernel.readPointer(object.address &+ offsets.start)
+          size = try kernel.readUnsigned(object.address &+ offsets.size, width: 4)
+        } catch {
+          warnings.append("_DRIVER_OBJECT at \(at): DriverStart/DriverSize: \(error)")
+          continue
+        }
+        guard start != 0, size != 0 else { continue }  // a driver without an image (e.g. \Driver\WMIxWDM)
+        let name: String
+        do { name = try kernel.readUnicodeString(object.address &+ offsets.name) } catch {
+          name = "\(directory)\\\(object.name ?? "?")"
+          warnings.append("_DRIVER_OBJECT.DriverName at \(at): \(error); named \(name) from the directory")
+        }
+        var driverInit: UInt64?
+        do { driverInit = try kernel.readPointer(object.address &+ offsets.initRoutine) } catch {
+          warnings.append("_DRIVER_OBJECT.DriverInit at \(at): \(error)")
+        }
+        let image: DriverImageName
+        do {
+          let section = try kernel.readPointer(object.address &+ offsets.section)
+          image = try DriverImageName.fromLoaderEntry(kernel, section: section, driverStart: start)
+        } catch {
+          image = DriverImageName.fromDriverName(name)
+          warnings.append(
+            "\(name) (_DRIVER_OBJECT at \(at)): loader entry unreadable (\(error)); named from DriverName")
+        }
         drivers.append(
-          DriverObjectInfo(address: object.address, name: name, start: start, size: size, driverInit: driverInit))
+          DriverObjectInfo(
+            address: object.address, name: name, start: start, size: size, driverInit: driverInit, image: image))
       }
     }
     return (drivers, warnings)
@@ -49,8 +81,8 @@ public enum DriverObjectModules {
   public static func modules(_ drivers: [DriverObjectInfo], excluding listed: [LoadedModule]) -> [LoadedModule] {
     drivers.compactMap { d in
       guard !listed.contains(where: { $0.contains(d.start) }) else { return nil }
-      let short = d.name.split(separator: "\\").last.map(String.init) ?? d.name
-      return LoadedModule(name: short, path: d.name, base: d.start, size: d.size, entry: 0, origin: .driverObject)
+      return LoadedModule(
+        name: d.image.name, path: d.image.path, base: d.start, size: d.size, entry: 0, origin: .driverObject)
     }
   }
 }

@@ -158,8 +158,10 @@ import WindowsKernel
     let fromDrivers = DriverObjectModules.modules(drivers, excluding: listed)
     let module = try #require(fromDrivers.first { $0.base == base })
     #expect(module.origin == .driverObject)
-    let driverName = try #require(evil["driver_name"] as? String)
-    #expect(module.name == driverName.split(separator: "\\").last.map(String.init))
+    // Named after its file, from DriverSection → loader entry, as the truth's module row names it.
+    #expect(driver.image.source == .loaderEntry)
+    #expect(module.name == evil["name"] as? String)
+    #expect(module.path == evil["full_name"] as? String)
     #expect(module.size == size)
   }
 }
