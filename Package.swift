@@ -58,7 +58,7 @@ let package = Package(
     .target(name: "TestData", path: "Tests/TestData"),
     .testTarget(name: "BinaryReadingTests", dependencies: ["BinaryReading", "TestData"]),
     .testTarget(name: "DisassemblyTests", dependencies: ["Disassembly", "TestData"]),
-    .testTarget(name: "MemoryImageTests", dependencies: ["MemoryImage", "ImageBuilder", "TestData"]),
+    .testTarget(name: "MemoryImageTests", dependencies: ["MemoryImage", "BinaryReading", "ImageBuilder", "TestData"]),
     .testTarget(
       name: "AddressSpaceTests",
       dependencies: ["AddressSpace", "BinaryReading", "MemoryImage", "ImageBuilder", "TestData"]),
@@ -69,7 +69,8 @@ let package = Package(
     .testTarget(
       name: "WindowsKernelTests",
       dependencies: [
-        "WindowsKernel", "Callbacks", "AddressSpace", "MemoryImage", "PortableExecutable", "Symbols", "ImageBuilder",
+        "WindowsKernel", "BinaryReading", "Callbacks", "AddressSpace", "MemoryImage", "PortableExecutable", "Symbols",
+        "ImageBuilder",
         "TestData",
       ]),
     .testTarget(
