@@ -3,6 +3,8 @@
 // Layers (each imports only those before it), see ../shared/DESIGN.md:
 //   BinaryReading ─▶ MemoryImage ─▶ AddressSpace ─▶ WindowsKernel ─▶ Reports ─▶ callscope
 //   BinaryReading ─▶ PortableExecutable, Symbols; CCapstone ─▶ Disassembly (leaves, joined in WindowsKernel)
+//   WindowsKernel ─▶ Callbacks ─▶ Analysis ─▶ Reports; ImageBuilder (test support) only in tests, the
+//   benchmarks and callscope-demo-image, never in callscope
 import PackageDescription
 
 let package = Package(
@@ -10,6 +12,7 @@ let package = Package(
   platforms: [.macOS(.v14)],
   products: [
     .executable(name: "callscope", targets: ["callscope"]),
+    .executable(name: "callscope-demo-image", targets: ["callscope-demo-image"]),
     .library(
       name: "CallScopeKit",
       targets: [
@@ -53,8 +56,12 @@ let package = Package(
       dependencies: [
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         "BinaryReading", "MemoryImage", "AddressSpace", "PortableExecutable", "Symbols", "WindowsKernel", "Callbacks",
-        "Analysis", "Reports", "ImageBuilder",
+        "Analysis", "Reports",
       ]),
+    // Writes the synthetic demo image (scripts/demo); kept apart so `callscope` does not contain the builder.
+    .executableTarget(
+      name: "callscope-demo-image",
+      dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser"), "ImageBuilder", "Symbols"]),
     .target(name: "TestData", path: "Tests/TestData"),
     .testTarget(name: "BinaryReadingTests", dependencies: ["BinaryReading", "TestData"]),
     .testTarget(name: "DisassemblyTests", dependencies: ["Disassembly", "TestData"]),

@@ -96,6 +96,8 @@ struct FormatAndCommandTests {
   @Test func demoShowsInfoAndCallbacksOfTheSyntheticImage() throws {
     let path = try TestData.temporaryDirectory("cli").appendingPathComponent("demo.raw").path
     defer { try? FileManager.default.removeItem(atPath: path) }
+    let written = try TestData.run(try CLI.binary(named: "callscope-demo-image"), [path])
+    try #require(written.status == 0, "\(written.stderr)")
     let result = try CLI.run(["demo", "--image", path])
     #expect(result.status == 0, "\(result.stderr)")
     let text = result.stdout
@@ -108,5 +110,13 @@ struct FormatAndCommandTests {
       #expect(text.contains(driver), "\(driver)")
     }
     #expect(text.contains("11 callbacks in 4 families, 1 flagged"))
+  }
+
+  @Test func demoWithoutAnImageSaysHowToWriteOne() throws {
+    let missing = try TestData.temporaryDirectory("cli").appendingPathComponent("absent.raw").path
+    let result = try CLI.run(["demo", "--image", missing])
+    #expect(result.status != 0)
+    #expect(result.stdout.isEmpty)
+    #expect(result.stderr.contains("callscope-demo-image"))
   }
 }

@@ -100,4 +100,20 @@ struct TargetImportTests {
       }
     }
   }
+
+  /// The released binary must not contain the test-support builder (issue 17): only the demo-image
+  /// writer, tests and benchmarks link it, and nothing `callscope` depends on imports it.
+  @Test func theReleasedBinaryDoesNotContainTheBuilder() throws {
+    let targets = try Self.targets()
+    let byName = Dictionary(targets.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+    var reached: Set<String> = []
+    var pending = ["callscope"]
+    while let next = pending.popLast() {
+      guard reached.insert(next).inserted, let target = byName[next] else { continue }
+      pending.append(contentsOf: target.dependencies)
+    }
+    #expect(reached.contains("Reports"), "the walk reached callscope's libraries: \(reached.sorted())")
+    #expect(!reached.contains("ImageBuilder"), "callscope reaches ImageBuilder through \(reached.sorted())")
+    #expect(byName["callscope-demo-image"]?.dependencies.contains("ImageBuilder") == true)
+  }
 }
