@@ -3,6 +3,7 @@
 // mutate-and-open loop over every format.
 
 import Foundation
+import ImageBuilder
 import MemoryImage
 import TestData
 import Testing
@@ -232,7 +233,7 @@ struct BadInputTests {
       DumpBuilder.rdmp(dumpType: 10, ranges: [(1, 2), (7, 1)]),
     ]
     let original = seeds[which]
-    var rng = SplitMix64(seed: UInt64(0xC0FFEE + which))
+    var rng = SeededGenerator(seed: UInt64(0xC0FFEE + which))
     print("mutation seed \(0xC0FFEE + which)")
     // Mutate only the metadata area (the first 0x2100 bytes, or the whole file if smaller).
     let span = min(original.count, 0x2100)
@@ -252,18 +253,5 @@ struct BadInputTests {
         _ = try? image.readUInt64(at: r.end &- 4)
       }
     }
-  }
-}
-
-/// A small deterministic generator (SplitMix64) for reproducible mutations.
-struct SplitMix64: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }

@@ -3,6 +3,7 @@
 
 import BinaryReading
 import Foundation
+import ImageBuilder
 import PortableExecutable
 import Testing
 
@@ -166,14 +167,8 @@ import Testing
     pe.setDirectory(.exception, rva: 0x1C00, size: 24)
     let seed = UInt64(ProcessInfo.processInfo.environment["PE_FUZZ_SEED"] ?? "") ?? 0x5EED_0001
     print("mutatedFilesNeverTrap seed \(seed)")
-    var state = seed
-    func next() -> UInt64 {  // SplitMix64
-      state &+= 0x9E37_79B9_7F4A_7C15
-      var z = state
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      return z ^ (z >> 31)
-    }
+    var rng = SeededGenerator(seed: seed)
+    func next() -> UInt64 { rng.next() }
     // Bytes worth hitting: headers and the directories; flips elsewhere change nothing.
     let targets = Array(0..<0x200) + Array(SyntheticPE.offset(0x1000)..<SyntheticPE.offset(0x1C20))
     var parsed = 0

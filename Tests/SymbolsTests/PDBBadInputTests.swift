@@ -3,6 +3,7 @@
 
 import BinaryReading
 import Foundation
+import ImageBuilder
 import TestData
 import Testing
 
@@ -167,7 +168,7 @@ struct PDBBadInputTests {
     let synth = MSFSynth.pdb(tpi: MSFSynth.tpiStream(Self.cyclicTypes())).build().bytes
     let seed = UInt64(ProcessInfo.processInfo.environment["PDB_FUZZ_SEED"] ?? "") ?? 0x5EED_0F_0DB
     print("PDB mutation seed: \(seed) (set PDB_FUZZ_SEED to replay)")
-    var rng = SplitMix(seed: seed)
+    var rng = SeededGenerator(seed: seed)
     var opened = 0
     for round in 0..<300 {
       var b = round % 2 == 0 ? real : synth
@@ -183,18 +184,5 @@ struct PDBBadInputTests {
       _ = p.enumeration("_KMODE")
     }
     #expect(opened > 0)
-  }
-}
-
-/// SplitMix64: a small deterministic generator for the mutation loop.
-struct SplitMix {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }

@@ -3,6 +3,7 @@
 // time to open + load publics + decode a few structs is printed (PDB_LARGE_N sets the struct count).
 
 import Foundation
+import ImageBuilder
 import TestData
 import Testing
 
@@ -11,7 +12,7 @@ import Testing
 @Suite("PDB reader on a large PDB")
 struct PDBLargeFileTests {
   static func source(structs n: Int) -> String {
-    var rng = SplitMix(seed: 42)
+    var rng = SeededGenerator(seed: 42)
     func pick(_ k: Int) -> Int { Int(rng.next() % UInt64(k)) }
     let types = ["int", "unsigned long", "void *", "LIST_ENTRY", "unsigned char", "short", "long long"]
     var out = ["typedef struct _LIST_ENTRY { struct _LIST_ENTRY *Flink, *Blink; } LIST_ENTRY;"]

@@ -4,6 +4,7 @@
 
 import AddressSpace
 import Benchmark
+import ImageBuilder
 import MemoryImage
 import WindowsKernel
 
@@ -74,14 +75,8 @@ enum TranslationBenchmarks {
       va += 0x1000
     }
     guard !pages.isEmpty else { throw CheckFailed("no mapped kernel page") }
-    var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-    func next() -> UInt64 {  // splitmix64
-      state &+= 0x9E37_79B9_7F4A_7C15
-      var z = state
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      return z ^ (z >> 31)
-    }
+    var rng = SeededGenerator(seed: 0x9E37_79B9_7F4A_7C15)
+    func next() -> UInt64 { rng.next() }
     var addresses: [UInt64] = []
     for _ in 0..<addressCount {
       let page = pages[Int(next() % UInt64(pages.count))]
