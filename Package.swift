@@ -3,6 +3,8 @@
 // Layers (each imports only those before it), see ../shared/DESIGN.md:
 //   BinaryReading ─▶ MemoryImage ─▶ AddressSpace ─▶ WindowsKernel ─▶ Reports ─▶ callscope
 //   BinaryReading ─▶ PortableExecutable, Symbols; CCapstone ─▶ Disassembly (leaves, joined in WindowsKernel)
+//   MemoryImage ─▶ Live (guest RAM of a running VM, QMP) ─▶ callscope
+//   GDBRemote (leaf: GDB remote serial protocol client) ─▶ callscope (`trace`)
 //   WindowsKernel ─▶ Callbacks ─▶ Analysis ─▶ Reports; ImageBuilder (test support) only in tests, the
 //   benchmarks and callscope-demo-image, never in callscope
 import PackageDescription
@@ -17,7 +19,7 @@ let package = Package(
       name: "CallScopeKit",
       targets: [
         "BinaryReading", "MemoryImage", "AddressSpace", "PortableExecutable", "Symbols", "Disassembly",
-        "WindowsKernel", "Callbacks", "Analysis", "Reports",
+        "WindowsKernel", "Callbacks", "Analysis", "Reports", "Live",
       ]),
     .library(name: "ImageBuilder", targets: ["ImageBuilder"]),
   ],
@@ -32,7 +34,9 @@ let package = Package(
       name: "CCapstone", path: "Sources/CCapstone", pkgConfig: "capstone", providers: [.apt(["libcapstone-dev"])]),
     .target(name: "Disassembly", dependencies: ["CCapstone"]),
     .target(name: "BinaryReading"),
-    .target(name: "MemoryImage", dependencies: ["BinaryReading"]),
+    // GDB remote serial protocol client (QEMU's gdbstub) for `trace`.
+    .target(name: "GDBRemote"),
+    .target(name: "MemoryImage", dependencies: ["BinaryReading", "CLZMA", "CZlib"]),
     .target(name: "AddressSpace", dependencies: ["BinaryReading", "MemoryImage"]),
     .target(name: "PortableExecutable", dependencies: ["BinaryReading"]),
     .target(name: "Symbols", dependencies: ["BinaryReading", "CLZMA", "CZlib"], resources: [.copy("Resources")]),
@@ -49,6 +53,8 @@ let package = Package(
       dependencies: [
         "BinaryReading", "MemoryImage", "AddressSpace", "Symbols", "WindowsKernel", "Callbacks", "Analysis",
       ]),
+    // A running QEMU/KVM guest: its RAM file as physical memory (layout from QMP), QMP control.
+    .target(name: "Live", dependencies: ["BinaryReading", "MemoryImage"]),
     // Test support: synthesises minimal Windows memory images, PE files and dumps (also the bundled demo).
     .target(name: "ImageBuilder", dependencies: ["BinaryReading"]),
     .executableTarget(
@@ -56,7 +62,8 @@ let package = Package(
       dependencies: [
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         "BinaryReading", "MemoryImage", "AddressSpace", "PortableExecutable", "Symbols", "WindowsKernel", "Callbacks",
-        "Analysis", "Reports",
+        "Analysis", "Reports", "Live",
+        "Analysis", "Reports", "GDBRemote",
       ]),
     // Writes the synthetic demo image (scripts/demo); kept apart so `callscope` does not contain the builder.
     .executableTarget(
@@ -72,12 +79,13 @@ let package = Package(
     .testTarget(
       name: "PortableExecutableTests",
       dependencies: ["PortableExecutable", "BinaryReading", "ImageBuilder", "TestData"]),
-    .testTarget(name: "SymbolsTests", dependencies: ["Symbols", "BinaryReading", "ImageBuilder", "TestData"]),
+    .testTarget(
+      name: "SymbolsTests", dependencies: ["Symbols", "BinaryReading", "ImageBuilder", "TestData", "Callbacks"]),
     .testTarget(
       name: "WindowsKernelTests",
       dependencies: [
-        "WindowsKernel", "BinaryReading", "Callbacks", "AddressSpace", "MemoryImage", "PortableExecutable", "Symbols",
-        "ImageBuilder",
+        "WindowsKernel", "BinaryReading", "Callbacks", "Analysis", "AddressSpace", "MemoryImage", "PortableExecutable",
+        "Symbols", "ImageBuilder",
         "TestData",
       ]),
     .testTarget(
@@ -94,7 +102,9 @@ let package = Package(
       dependencies: [
         "ImageBuilder", "MemoryImage", "TestData", "AddressSpace", "Symbols", "WindowsKernel", "Callbacks", "Analysis",
       ]),
-    .testTarget(name: "CallScopeCLITests", dependencies: ["TestData", "ImageBuilder"]),
+    .testTarget(name: "CallScopeCLITests", dependencies: ["TestData", "ImageBuilder", "GDBRemote"]),
     .testTarget(name: "PackageLayoutTests", dependencies: ["TestData"]),
+    .testTarget(name: "LiveTests", dependencies: ["Live", "GDBRemote", "TestData"]),
+    .testTarget(name: "GDBRemoteTests", dependencies: ["GDBRemote", "TestData"]),
   ]
 )

@@ -17,6 +17,9 @@ public struct CallbackAnalysis: Sendable {
   /// The carving outcome, when carving was asked for.
   public let carved: CallbackCarver.Outcome?
   public let verdicts: CallbackVerdicts
+  /// What could not be read around the families: PsLoadedModuleList (an error there leaves owners to
+  /// the driver objects), the object manager, the members of carved blocks.
+  public let warnings: [String]
 
   /// Runs the job. `symbolizers` names the modules that own routines (given the routines and the
   /// listed modules); the carving pass runs `jobs` parallel jobs and reports to `progress`.
@@ -25,10 +28,23 @@ public struct CallbackAnalysis: Sendable {
     jobs: Int = PoolScanner.defaultJobs, progress: (@Sendable (UInt64, UInt64) -> Void)? = nil,
     symbolizers: ([UInt64], [LoadedModule]) -> [String: ModuleSymbolizer] = { _, _ in [:] }
   ) {
-    let modules = (try? ModuleList.read(kernel).modules) ?? []
+    var warnings: [String] = []
+    let modules: [LoadedModule]
+    do {
+      let list = try ModuleList.read(kernel)
+      modules = list.modules
+      warnings += list.warnings.map { "PsLoadedModuleList: \($0)" }
+    } catch {
+      modules = []
+      warnings.append("PsLoadedModuleList: \(error); routines are owned by driver objects' images only")
+    }
     var hidden: [LoadedModule] = []
-    if let manager = try? ObjectManager(kernel: kernel) {
+    do {
+      let manager = try ObjectManager(kernel: kernel)
+      // Driver-object naming notes (a driver with no loader entry, like RAW) stay with `modules`.
       hidden = DriverObjectModules.modules(DriverObjectModules.read(manager).drivers, excluding: modules)
+    } catch {
+      warnings.append("object manager: \(error); drivers unlinked from PsLoadedModuleList are not listed")
     }
     let context = CallbackContext(kernel: kernel, build: build)
     var results = CallbackScanner.scan(context, selection: selection)
@@ -41,6 +57,7 @@ public struct CallbackAnalysis: Sendable {
       let everything = selection == nil ? results : CallbackScanner.scan(context)
       let carved = CallbackCarver.carve(context, hits: hits, results: everything)
       outcome = carved
+      warnings += carved.warnings
       let orphaned = carved.orphaned.filter { selection?.contains($0.family) ?? true || $0.family == "notify-block" }
       results.append(FamilyResult(family: "carved", entries: orphaned))
       hidden += ModuleCarver.carve(kernel, hits: hits, excluding: Set(modules.map(\.base)))
@@ -49,6 +66,7 @@ public struct CallbackAnalysis: Sendable {
     self.modules = modules
     self.hidden = hidden
     self.carved = outcome
+    self.warnings = warnings
     self.verdicts = CallbackVerdicts(
       results: results, kernel: kernel, modules: modules, hidden: hidden,
       symbolizers: symbolizers(results.flatMap(\.entries).map(\.routine), modules))

@@ -24,6 +24,11 @@ public struct CallbackDiff: Sendable {
   public var added: [CallbackDiffRow]
   public var removed: [CallbackDiffRow]
   public var changed: [CallbackChange]
+  /// Positions in `current` of the added rows, in `baseline` of the removed ones, and the pairs of
+  /// the changed ones (for callers that keep richer rows beside the diff rows, e.g. `watch`).
+  public var addedIndices: [Int]
+  public var removedIndices: [Int]
+  public var changedIndices: [(baseline: Int, current: Int)]
 
   /// Whether anything was added or changed (what `--fail-on-findings` reports).
   public var hasFindings: Bool { !added.isEmpty || !changed.isEmpty }
@@ -72,13 +77,20 @@ public struct CallbackDiff: Sendable {
     match { row in row.module == nil ? "\(row.family)|\(row.routine)" : nil }
 
     var changed: [CallbackChange] = []
+    var changedIndices: [(baseline: Int, current: Int)] = []
     for (i, j) in pairs.sorted(by: { $0.1 < $1.1 }) {
       let changes = Self.changes(baseline[i], current[j])
-      if !changes.isEmpty { changed.append(CallbackChange(before: baseline[i], after: current[j], changes: changes)) }
+      if !changes.isEmpty {
+        changed.append(CallbackChange(before: baseline[i], after: current[j], changes: changes))
+        changedIndices.append((i, j))
+      }
     }
     self.added = unmatchedAfter.map { current[$0] }
     self.removed = unmatchedBefore.map { baseline[$0] }
     self.changed = changed
+    self.addedIndices = unmatchedAfter
+    self.removedIndices = unmatchedBefore
+    self.changedIndices = changedIndices
   }
 
   /// Slot index and naming details, as text.

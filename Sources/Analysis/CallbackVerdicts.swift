@@ -28,6 +28,17 @@ public struct CallbackVerdicts: Sendable {
   public var rows: [CallbackRow]
   public var familyFindings: [FamilyFinding]
 
+  /// The rules the record itself breaks, from its details: an object callback with Enabled = 0
+  /// or on a type whose SupportsObjectCallbacks bit is clear, a carved block no head links.
+  public static func recordRules(_ entry: CallbackEntry) -> [Rule] {
+    func detail(_ key: String) -> DetailValue? { entry.details.first { $0.0 == key }?.1 }
+    var rules: [Rule] = []
+    if entry.family.hasPrefix("object-"), detail("enabled") == .bool(false) { rules.append(.disabled) }
+    if detail("supportsObjectCallbacks") == .bool(false) { rules.append(.callbacksUnsupported) }
+    if detail("carve") == .string("orphaned") { rules.append(.orphaned) }
+    return rules
+  }
+
   /// Counters the kernel keeps beside its notify arrays (name → families they count).
   static let counters: [(family: String, symbols: [String])] = [
     ("process-notify", ["PspCreateProcessNotifyRoutineCount", "PspCreateProcessNotifyRoutineExCount"]),
@@ -47,13 +58,21 @@ public struct CallbackVerdicts: Sendable {
     var findings: [FamilyFinding] = []
     for result in results where result.notLocated == nil {
       for entry in result.entries {
-        var flags = entry.flags
+        var flags = Self.recordRules(entry).map(\.rawValue)
         let owner = resolver.owner(of: entry.routine)
         if owner == nil { flags.append(Rule.outsideModules.rawValue) }
         if let owner, owner.module.origin != .loadedModuleList { flags.append(Rule.unlinkedModule.rawValue) }
+        if !entry.expectedOwners.isEmpty, !entry.expectedOwners.contains(owner?.module.name.lowercased() ?? "") {
+          flags.append(Rule.outsideExpectedModule.rawValue)
+        }
+        flags += entry.flags.filter { !flags.contains($0) }
         let prologue = try? kernel.read(entry.routine, count: 16)
         if let prologue, PrologueCheck.match(prologue) != nil { flags.append(Rule.patchedPrologue.rawValue) }
         rows.append(CallbackRow(entry: entry, owner: owner, flags: flags, prologue: prologue))
+      }
+      for finding in result.findings {
+        guard let rule = Rule(rawValue: finding.rule) else { continue }  // a descriptor declares each rule it raises
+        findings.append(FamilyFinding(family: result.family, rule: rule, detail: finding.detail))
       }
       for warning in result.warnings where warning.contains("is broken") || warning.contains("loops") {
         findings.append(FamilyFinding(family: result.family, rule: .listCorrupt, detail: warning))

@@ -1,6 +1,8 @@
 // A read-only memory mapping of a whole file: images and PDBs are never loaded whole; the
 // kernel pages in only what is touched.
 
+import Synchronization
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
@@ -16,18 +18,23 @@ public final class MappedFile: ByteSource, @unchecked Sendable {
   let mappedLength: Int
   /// Device and inode of the mapped file (to recognise it when reopened for `dataExtents`).
   let identity: (device: UInt64, inode: UInt64)
+  /// The mapping's slot in MappingGuard (a shrinking file becomes an error, not SIGBUS).
+  let guardSlot: Int?
 
   public var sourceName: String { path }
 
   /// Maps `path` read-only. An empty file maps to an empty source.
   public init(path: String) throws(BinaryReadError) {
     self.path = path
-    let fd = open(path, O_RDONLY)
+    // O_NONBLOCK: opening a FIFO must not wait for a writer (it is then refused below).
+    let fd = open(path, O_RDONLY | O_NONBLOCK)
     guard fd >= 0 else { throw .io(path: path, message: "cannot open: \(Self.errnoText())") }
     defer { close(fd) }
     var st = stat()
     guard fstat(fd, &st) == 0 else { throw .io(path: path, message: "cannot stat: \(Self.errnoText())") }
-    guard (st.st_mode & S_IFMT) == S_IFREG else { throw .io(path: path, message: "not a regular file") }
+    guard (st.st_mode & S_IFMT) == S_IFREG else {
+      throw .io(path: path, message: "not a regular file (\(Self.kind(st.st_mode))), expected a file to read")
+    }
     guard st.st_size >= 0, let length = Int(exactly: st.st_size) else {
       throw .io(path: path, message: "unsupported file size")
     }
@@ -36,16 +43,31 @@ public final class MappedFile: ByteSource, @unchecked Sendable {
     self.identity = (UInt64(st.st_dev), UInt64(st.st_ino))
     if length == 0 {
       self.base = nil
+      self.guardSlot = nil
       return
     }
     guard let p = mmap(nil, length, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
       throw .io(path: path, message: "cannot map \(length) bytes: \(Self.errnoText())")
     }
     self.base = UnsafeRawPointer(p)
+    self.guardSlot = MappingGuard.register(start: UnsafeRawPointer(p), length: length, path: path)
   }
 
   deinit {
+    if let guardSlot { MappingGuard.unregister(guardSlot) }
     if let base { munmap(UnsafeMutableRawPointer(mutating: base), mappedLength) }
+  }
+
+  /// What a non-regular file is, for the error.
+  private static func kind(_ mode: mode_t) -> String {
+    switch mode & S_IFMT {
+    case S_IFDIR: return "a directory"
+    case S_IFIFO: return "a FIFO"
+    case S_IFCHR: return "a character device"
+    case S_IFBLK: return "a block device"
+    case S_IFSOCK: return "a socket"
+    default: return "mode \(String(mode & S_IFMT, radix: 8))"
+    }
   }
 
   private static func errnoText() -> String { String(cString: strerror(errno)) }
@@ -69,7 +91,9 @@ public final class MappedFile: ByteSource, @unchecked Sendable {
   public func readBytes(at offset: UInt64, count: Int) throws(BinaryReadError) -> [UInt8] {
     try check(offset, count)
     guard count > 0, let base else { return [] }
-    return [UInt8](UnsafeRawBufferPointer(start: base + Int(offset), count: count))
+    let bytes = [UInt8](UnsafeRawBufferPointer(start: base + Int(offset), count: count))
+    try checkIntact()
+    return bytes
   }
 
   /// A little-endian integer at `offset` without copying (the hot path of page-table walks; inlinable
@@ -80,7 +104,10 @@ public final class MappedFile: ByteSource, @unchecked Sendable {
     guard offset <= size, width <= size &- offset, let base else {  // size - offset cannot underflow here
       throw .outOfBounds(source: path, offset: offset, count: width, size: size)
     }
-    return T(littleEndian: base.loadUnaligned(fromByteOffset: Int(offset), as: T.self))
+    let value = T(littleEndian: base.loadUnaligned(fromByteOffset: Int(offset), as: T.self))
+    // One relaxed load on the hot path; the slot is looked at only once some mapping lost pages.
+    if mappingFaultCount.load(ordering: .relaxed) != 0 { try checkIntact() }
+    return value
   }
 
   /// Copies `count` bytes at `offset` to `destination` (assembling reads that span several runs of
@@ -89,6 +116,7 @@ public final class MappedFile: ByteSource, @unchecked Sendable {
     try check(offset, count)
     guard count > 0, let base else { return }
     destination.copyMemory(from: base + Int(offset), byteCount: count)
+    try checkIntact()
   }
 
   /// Calls `body` with the bytes `[offset, offset+count)` in place; the buffer must not escape.
@@ -97,7 +125,9 @@ public final class MappedFile: ByteSource, @unchecked Sendable {
   ) throws -> R {
     try check(offset, count)
     guard count > 0, let base else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
-    return try body(UnsafeRawBufferPointer(start: base + Int(offset), count: count))
+    let result = try body(UnsafeRawBufferPointer(start: base + Int(offset), count: count))
+    try checkIntact()
+    return result
   }
 
   /// Tells the kernel the mapping will be read sequentially (large scans).

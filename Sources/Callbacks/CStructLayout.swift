@@ -2,6 +2,8 @@
 // headers give them and laid out with natural alignment for the kernel's pointer size — so one
 // declaration serves x86 and x64, and no offset is a bare constant in code.
 
+import WindowsKernel
+
 /// A C member type, enough to compute size and alignment.
 public enum CType: Sendable, Hashable {
   case u8, u16, u32, u64
@@ -72,7 +74,12 @@ public struct CStructLayout: Sendable {
     self.size = (offset + maxAlign - 1) / maxAlign * maxAlign
   }
 
-  /// Offset of a member; members are declared in code, so a missing one is a programming error
-  /// caught by the layout tests, and answers 0 here rather than trapping.
-  public subscript(_ member: String) -> UInt64 { UInt64(offsets[member] ?? 0) }
+  /// Offset of a member. A member the declaration lacks is an error naming `struct.member` — never
+  /// offset 0, which would silently read the struct's first field instead.
+  public subscript(_ member: String) -> UInt64 {
+    get throws(WindowsKernelError) {
+      guard let offset = offsets[member] else { throw .undeclaredMember(structName: name, member: member) }
+      return UInt64(offset)
+    }
+  }
 }

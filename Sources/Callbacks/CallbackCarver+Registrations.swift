@@ -14,6 +14,8 @@ extension CallbackCarver {
     var details: [(String, DetailValue)]
     var head: UInt64 = 0
     var headSymbol: String?
+    /// Members that could not be read (their details are null).
+    var warnings: [String] = []
 
     init(_ routine: UInt64, _ details: [(String, DetailValue)], head: UInt64 = 0, headSymbol: String? = nil) {
       self.routine = routine
@@ -24,31 +26,35 @@ extension CallbackCarver {
   }
 
   /// Bytes of the structure a block of `tag` must hold to be decoded (the last member read).
-  static func minimumSize(_ c: CallbackContext, tag: String) -> Int {
+  static func minimumSize(_ c: CallbackContext, tag: String) throws(WindowsKernelError) -> Int {
     let l = c.layouts
     let p = Int(c.pointerSize)
     switch tag {
-    case "Cbrb": return Int(max(l.callbackRoutineBlock["Function"], l.callbackRoutineBlock["Context"])) + p
-    case "CBRe": return Int(l.callbackRegistration["UnregisterWaiting"]) + 1
+    case "Cbrb":
+      return Int(max(try l.callbackRoutineBlock["Function"], try l.callbackRoutineBlock["Context"])) + p
+    case "CBRe": return Int(try l.callbackRegistration["UnregisterWaiting"]) + 1
     default: return p
     }
   }
 
   /// A CALLBACK_REGISTRATION at physical `physical`: its routine, and its callback object named
   /// through the back-pointer (checked by the object's 'Call' signature).
-  static func registration(_ c: CallbackContext, physical: UInt64) -> Carved? {
+  static func registration(_ c: CallbackContext, physical: UInt64) throws(WindowsKernelError) -> Carved? {
     let r = c.layouts.callbackRegistration
     let memory = c.kernel.space.memory
-    guard let routine = pointer(c, physical, r["CallbackFunction"]),
-      let object = pointer(c, physical, r["CallbackObject"]),
-      let context = pointer(c, physical, r["CallbackContext"]),
-      let busy = try? memory.readUInt32(at: physical &+ r["Busy"]),
-      let waiting = try? memory.read(at: physical &+ r["UnregisterWaiting"], count: 1).first
+    // Offsets first: a member the layout lacks is an error, not a block that fails to decode.
+    let (busyOffset, waitingOffset) = (try r["Busy"], try r["UnregisterWaiting"])
+    guard let routine = pointer(c, physical, try r["CallbackFunction"]),
+      let object = pointer(c, physical, try r["CallbackObject"]),
+      let context = pointer(c, physical, try r["CallbackContext"]),
+      let busy = try? memory.readUInt32(at: physical &+ busyOffset),
+      let waiting = try? memory.read(at: physical &+ waitingOffset, count: 1).first
     else { return nil }
     let o = c.layouts.callbackObject
+    let (signatureOffset, headOffset) = (try o["Signature"], try o["RegisteredCallbacks"])
     var path: String?
     var check = "ok"
-    if let signature = try? c.kernel.readUnsigned(object &+ o["Signature"], width: 4) {
+    if let signature = try? c.kernel.readUnsigned(object &+ signatureOffset, width: 4) {
       if signature == UInt64(CallbackObjectFamily.signature) {
         path = (try? c.objects?.object(at: object))?.name.map { "\\Callback\\" + $0 }
       } else {
@@ -63,7 +69,7 @@ extension CallbackCarver {
     ]
     if check != "ok" { details.append(("callbackObjectCheck", .string(check))) }
     return Carved(
-      routine, details, head: check == "ok" ? object &+ o["RegisteredCallbacks"] : 0,
+      routine, details, head: check == "ok" ? object &+ headOffset : 0,
       headSymbol: path ?? (check == "ok" ? "CALLBACK_OBJECT" : nil))
   }
 

@@ -19,11 +19,13 @@ public enum CallbackCarver {
     "PnpD": "pnp-device-class", "PnpC": "pnp-profile", "Pnp9": "pnp-device-class", "CBRe": "callback-object",
   ]
 
-  /// The outcome: orphaned entries, and how many carved blocks matched listed ones.
+  /// The outcome: orphaned entries, how many carved blocks matched listed ones, and the members of
+  /// carved blocks that could not be read (their details are null) or that a layout lacks.
   public struct Outcome: Sendable {
     public var orphaned: [CallbackEntry]
     public var linkedCount: Int
     public var scanned: Int
+    public var warnings: [String] = []
   }
 
   /// Carves `hits` (from one PoolScanner pass with `tags`) against the listed `results`.
@@ -40,6 +42,8 @@ public enum CallbackCarver {
     var orphaned: [CallbackEntry] = []
     var linked = 0
     var scanned = 0
+    var warnings: [String] = []
+    var layoutErrors: Set<String> = []
     for hit in hits {
       guard let family = tags[hit.tag] else { continue }
       scanned += 1
@@ -49,10 +53,17 @@ public enum CallbackCarver {
         continue
       }
       // The structure must fit in the block the header describes.
-      guard hit.blockSize >= Int(headerSize) + minimumSize(c, tag: hit.tag),
-        let carved = carve(c, tag: hit.tag, physical: block), carved.routine != 0,
-        c.kernel.isKernelAddress(carved.routine)
-      else { continue }
+      let decoded: Carved?
+      do {
+        guard hit.blockSize >= Int(headerSize) + (try minimumSize(c, tag: hit.tag)) else { continue }
+        decoded = try carve(c, tag: hit.tag, physical: block)
+      } catch {
+        // A layout without a member it needs: said once per tag, not per block.
+        if layoutErrors.insert("pool:\(hit.tag): \(error)").inserted { warnings.append("pool:\(hit.tag): \(error)") }
+        continue
+      }
+      guard let carved = decoded, carved.routine != 0, c.kernel.isKernelAddress(carved.routine) else { continue }
+      warnings += carved.warnings.map { "pool:\(hit.tag) block at physical \(Hex.format(block)): \($0)" }
       orphaned.append(
         CallbackEntry(
           family: family, head: carved.head, headSymbol: carved.headSymbol ?? "pool:\(hit.tag)", index: nil,
@@ -62,16 +73,19 @@ public enum CallbackCarver {
             ("physicalAddress", .address(block)),
           ]
             + carved.details,
-          flags: ["orphaned"], provenance: .pattern))
+          provenance: .pattern))
     }
-    return Outcome(orphaned: orphaned, linkedCount: linked, scanned: scanned)
+    return Outcome(orphaned: orphaned, linkedCount: linked, scanned: scanned, warnings: warnings)
   }
 
   /// The decoded block of `tag` at physical `physical`.
-  private static func carve(_ c: CallbackContext, tag: String, physical: UInt64) -> Carved? {
-    if tag == "CBRe" { return registration(c, physical: physical) }
-    guard let (routine, details) = decode(c, tag: tag, physical: physical) else { return nil }
-    return Carved(routine, details)
+  private static func carve(_ c: CallbackContext, tag: String, physical: UInt64) throws(WindowsKernelError) -> Carved? {
+    if tag == "CBRe" { return try registration(c, physical: physical) }
+    var warnings: [String] = []
+    guard let (routine, details) = try decode(c, tag: tag, physical: physical, warnings: &warnings) else { return nil }
+    var carved = Carved(routine, details)
+    carved.warnings = warnings
+    return carved
   }
 
   /// Reads a pointer-sized value of a physical structure.
@@ -81,13 +95,23 @@ public enum CallbackCarver {
     return (try? memory.readUInt32(at: physical &+ offset)).map(UInt64.init)
   }
 
-  /// The routine (and details) of a carved block, decoded from physical memory.
-  static func decode(_ c: CallbackContext, tag: String, physical: UInt64) -> (UInt64, [(String, DetailValue)])? {
+  /// A member that could not be read from a carved block at physical `physical`.
+  static func unreadable(_ layout: CStructLayout, _ member: String, _ physical: UInt64, _ offset: UInt64) -> String {
+    WindowsKernelError.unreadableField(
+      structName: layout.name, field: member, address: physical &+ offset, reason: "physical address not in the image"
+    ).description
+  }
+
+  /// The routine (and details) of a carved block, decoded from physical memory; nil when the block's
+  /// routine cannot be read (not a block), details that cannot be read are null and a warning.
+  static func decode(_ c: CallbackContext, tag: String, physical: UInt64, warnings: inout [String])
+    throws(WindowsKernelError) -> (UInt64, [(String, DetailValue)])?
+  {
     let l = c.layouts
     switch tag {
     case "Cbrb":
-      guard let routine = pointer(c, physical, l.callbackRoutineBlock["Function"]),
-        let context = pointer(c, physical, l.callbackRoutineBlock["Context"])
+      guard let routine = pointer(c, physical, try l.callbackRoutineBlock["Function"]),
+        let context = pointer(c, physical, try l.callbackRoutineBlock["Context"])
       else { return nil }
       let (array, evidence) = notifyArray(context: context)
       return (
@@ -95,25 +119,32 @@ public enum CallbackCarver {
         [("context", .address(context)), ("array", .string(array)), ("arrayEvidence", .string(evidence))]
       )
     case "IoSh":
-      guard let device = pointer(c, physical, l.shutdownPacket["DeviceObject"]),
+      guard let device = pointer(c, physical, try l.shutdownPacket["DeviceObject"]),
         let driver = try? DriverObjects.driver(ofDevice: device, c),
         let routine = try? DriverObjects.majorFunction(DriverObjects.irpMajorShutdown, driver: driver, c)
       else { return nil }
       return (routine, [("deviceObject", .address(device))] + DriverObjects.details(c, driver: driver))
     case "IoFs":
-      guard let routine = pointer(c, physical, l.notificationPacket["NotificationRoutine"]) else { return nil }
-      let driver = pointer(c, physical, l.notificationPacket["DriverObject"]) ?? 0
+      let packet = l.notificationPacket
+      guard let routine = pointer(c, physical, try packet["NotificationRoutine"]) else { return nil }
+      let driver = pointer(c, physical, try packet["DriverObject"])
+      if driver == nil { warnings.append(unreadable(packet, "DriverObject", physical, try packet["DriverObject"])) }
       return (routine, DriverObjects.details(c, driver: driver))
     case "DbCb":
-      guard let routine = pointer(c, physical, l.debugPrintCallback["DebugPrintCallback"]) else { return nil }
+      guard let routine = pointer(c, physical, try l.debugPrintCallback["DebugPrintCallback"]) else { return nil }
       return (routine, [])
     case "CMcb":
-      guard let routine = pointer(c, physical, l.registryCallback["Function"]) else { return nil }
-      let cookie = (try? c.kernel.space.memory.readUInt64(at: physical &+ l.registryCallback["Cookie"])) ?? 0
-      return (routine, [("cookie", .address(cookie))])
+      let block = l.registryCallback
+      guard let routine = pointer(c, physical, try block["Function"]) else { return nil }
+      let cookieOffset = try block["Cookie"]
+      let cookie = try? c.kernel.space.memory.readUInt64(at: physical &+ cookieOffset)
+      if cookie == nil { warnings.append(unreadable(block, "Cookie", physical, cookieOffset)) }
+      return (routine, [("cookie", .address(orNull: cookie))])
     default:
-      guard let routine = pointer(c, physical, l.pnpNotifyEntry["CallbackRoutine"]) else { return nil }
-      let driver = pointer(c, physical, l.pnpNotifyEntry["DriverObject"]) ?? 0
+      let entry = l.pnpNotifyEntry
+      guard let routine = pointer(c, physical, try entry["CallbackRoutine"]) else { return nil }
+      let driver = pointer(c, physical, try entry["DriverObject"])
+      if driver == nil { warnings.append(unreadable(entry, "DriverObject", physical, try entry["DriverObject"])) }
       return (routine, DriverObjects.details(c, driver: driver))
     }
   }

@@ -29,14 +29,18 @@ public struct CallbackEntry: Sendable, Hashable {
   public var object: UInt64?
   /// Family-specific details, in display order.
   public var details: [(String, DetailValue)]
-  /// Flags already known at collection time (e.g. `disabled`).
-  public var flags: [String]
   /// How the head was located: `pdb`, `isf`, `bundled`, `pattern`.
   public var provenance: Provenance
+  /// Image names (lowercase, `ntoskrnl.exe`) the routine belongs in, when the slot has an owner by
+  /// design (a service table, a driver's own dispatch table); empty when any module may register.
+  /// A routine outside them is flagged `outside-expected-module`.
+  public var expectedOwners: [String] = []
+  /// Flags the reader raised from the record itself (ids of the family descriptor's rules).
+  public var flags: [String] = []
 
   public init(
     family: String, head: UInt64, headSymbol: String, index: Int?, rawValue: UInt64? = nil, routine: UInt64,
-    object: UInt64? = nil, details: [(String, DetailValue)] = [], flags: [String] = [], provenance: Provenance
+    object: UInt64? = nil, details: [(String, DetailValue)] = [], provenance: Provenance
   ) {
     self.family = family
     self.head = head
@@ -46,13 +50,12 @@ public struct CallbackEntry: Sendable, Hashable {
     self.routine = routine
     self.object = object
     self.details = details
-    self.flags = flags
     self.provenance = provenance
   }
 
   public static func == (a: CallbackEntry, b: CallbackEntry) -> Bool {
     a.family == b.family && a.head == b.head && a.index == b.index && a.routine == b.routine && a.object == b.object
-      && a.details.map(\.0) == b.details.map(\.0) && a.details.map(\.1) == b.details.map(\.1) && a.flags == b.flags
+      && a.details.map(\.0) == b.details.map(\.0) && a.details.map(\.1) == b.details.map(\.1)
   }
 
   public func hash(into hasher: inout Hasher) {
@@ -74,6 +77,8 @@ public struct FamilyResult: Sendable {
   public var warnings: [String]
   /// Set when the family's head could not be located (e.g. symbol missing); entries are then empty.
   public var notLocated: String?
+  /// Findings about the family as a whole that its reader made (a rule id of its descriptor, the evidence).
+  public var findings: [(rule: String, detail: String)] = []
 
   public init(family: String, entries: [CallbackEntry] = [], warnings: [String] = [], notLocated: String? = nil) {
     self.family = family

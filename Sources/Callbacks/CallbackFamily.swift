@@ -11,16 +11,29 @@ public final class CallbackContext: Sendable {
   /// Build number (e.g. 19041), 0 when unknown.
   public let build: Int
   public let layouts: UndocumentedLayouts
+  /// The kernel's profile with the declared layouts merged after it (CompositeProfile).
+  public let profile: any KernelProfile
   /// The object manager, when its symbols are present.
   public let objects: ObjectManager?
+  /// Why `objects` is nil when it was asked for and could not be opened.
+  public let objectsError: String?
 
   /// `readObjects: false` skips the object manager (trial contexts of the locators that read
   /// families which name no object).
   public init(kernel: Kernel, build: Int, readObjects: Bool = true) {
     self.kernel = kernel
     self.build = build
-    self.layouts = UndocumentedLayouts(pointerSize: kernel.pointerSize, build: build)
-    self.objects = readObjects ? try? ObjectManager(kernel: kernel) : nil
+    let layouts = UndocumentedLayouts(pointerSize: kernel.pointerSize, build: build)
+    self.layouts = layouts
+    self.profile = CompositeProfile.merging(
+      [kernel.profile, layouts.profile(identity: kernel.profile.identity)], identity: kernel.profile.identity)
+    var objects: ObjectManager?
+    var objectsError: String?
+    if readObjects {
+      do { objects = try ObjectManager(kernel: kernel) } catch { objectsError = error.description }
+    }
+    self.objects = objects
+    self.objectsError = objectsError
   }
 
   /// Size of a pointer.
@@ -32,68 +45,48 @@ public final class CallbackContext: Sendable {
     return (kernel.image.base &+ info.rva, info.provenance)
   }
 
-  /// A member's offset from the profile when the PDB has the type, else from the declared public
-  /// layout (e.g. wdm.h records that ntoskrnl's PDB does not describe).
-  public func offset(_ structName: String, _ field: String, declared: CStructLayout) -> UInt64 {
-    if let info = kernel.profile.field(structName, field), info.offset >= 0 { return UInt64(info.offset) }
-    return declared[field]
+  /// A member's offset from the merged profile: the symbol file when it has the type, else the
+  /// declared public layout (e.g. wdm.h records that ntoskrnl's PDB does not describe); an error
+  /// naming the member when neither has it.
+  public func offset(_ structName: String, _ field: String) throws(WindowsKernelError) -> UInt64 {
+    guard let info = profile.field(structName, field), info.offset >= 0 else {
+      throw .undeclaredMember(structName: structName, member: field)
+    }
+    return UInt64(info.offset)
   }
+
+  /// Detail reads of the record at `base` laid out by `layout`.
+  public func fields(_ layout: CStructLayout, at base: UInt64) -> FieldReads { FieldReads(self, layout, at: base) }
 
   /// Reads a pointer, or nil when unreadable.
   public func pointer(_ va: UInt64) -> UInt64? { try? kernel.readPointer(va) }
 
-  /// Reads a NUL-terminated ASCII string of at most `limit` bytes (bugcheck component names).
+  /// Reads a NUL-terminated ASCII string of at most `limit` bytes (bugcheck component names); nil
+  /// for a null pointer, an unreadable first byte or an empty string.
   public func cString(_ va: UInt64, limit: Int = 64) -> String? {
-    guard va != 0 else { return nil }
-    var bytes: [UInt8] = []
-    var at = va
-    while bytes.count < limit {
-      // Read up to the page end at a time so a string near a page boundary still reads.
-      let chunk = min(limit - bytes.count, Int(0x1000 - (at & 0xfff)))
-      guard let part = try? kernel.read(at, count: chunk) else { break }
-      if let nul = part.firstIndex(of: 0) {
-        bytes += part[..<nul]
-        return String(decoding: bytes, as: UTF8.self)
-      }
-      bytes += part
-      at &+= UInt64(chunk)  // bounded by limit
-    }
-    return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self)
+    guard va != 0, let text = try? kernel.space.readCString(at: va, limit: limit), !text.isEmpty else { return nil }
+    return text
   }
 
   /// Reads a GUID (16 bytes) as `XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX`.
-  public func guid(_ va: UInt64) -> String? {
-    guard let b = try? kernel.read(va, count: 16) else { return nil }
-    let d1 = Hex.upper([b[3], b[2], b[1], b[0]])
-    let d2 = Hex.upper([b[5], b[4]])
-    let d3 = Hex.upper([b[7], b[6]])
-    return "\(d1)-\(d2)-\(d3)-\(Hex.upper(Array(b[8..<10])))-\(Hex.upper(Array(b[10..<16])))"
-  }
+  public func guid(_ va: UInt64) -> String? { try? kernel.space.readGUID(at: va) }
 
-  /// Walks a LIST_ENTRY list (forward, then backward around a broken link; see RobustListWalk).
+  /// Walks a LIST_ENTRY list (forward, then backward around a broken link; see `recoveredList`).
   public func list(_ head: UInt64, what: String, bound: Int = 10_000) -> RecoveredList {
-    RobustListWalk.entries(space: kernel.space, head: head, bound: bound, what: what)
+    kernel.space.recoveredList(head: head, bound: bound, what: what)
   }
 
   /// Walks a singly linked list whose `Next` pointer is at `nextOffset` of each node, starting from
   /// the pointer stored at `head`; bounded and cycle-safe.
   public func singlyLinked(head: UInt64, nextOffset: UInt64, bound: Int = 10_000) -> (nodes: [UInt64], warning: String?)
   {
-    var nodes: [UInt64] = []
-    var seen: Set<UInt64> = []
-    guard var node = pointer(head) else { return ([], "list head at \(Hex.format(head)) unreadable") }
-    while node != 0 {
-      guard seen.insert(node).inserted else {
-        return (nodes, "list at \(Hex.format(head)) loops at \(Hex.format(node))")
-      }
-      guard nodes.count < bound else { return (nodes, "list at \(Hex.format(head)) longer than \(bound)") }
-      nodes.append(node)
-      guard let next = pointer(node &+ nextOffset) else {
-        return (nodes, "node at \(Hex.format(node)) unreadable")
-      }
-      node = next
+    let walk = kernel.space.chain(head: head, nextOffset: nextOffset, bound: bound)
+    switch walk.stop {
+    case .nullTerminated: return (walk.nodes, nil)
+    case .readFailed(let at, _) where at == head: return ([], "list head at \(Hex.format(head)) unreadable")
+    case .readFailed(let at, _): return (walk.nodes, "node at \(Hex.format(at &- nextOffset)) unreadable")
+    case .cycle, .bound: return (walk.nodes, "list at \(Hex.format(head)) \(walk.stop)")
     }
-    return (nodes, nil)
   }
 }
 

@@ -30,11 +30,14 @@ public struct CallbackObjectFamily: CallbackFamily {
       }
       located.append("\\Callback")
     } else {
-      reasons.append("\\Callback directory not readable")
+      reasons.append("\\Callback directory not readable" + (c.objectsError.map { " (object manager: \($0))" } ?? ""))
     }
     // 2. ExpCallbackListHead (CALLBACK_OBJECT.ExpCallbackList links every object, named or not).
     if let head = try? c.head("ExpCallbackListHead") {
-      let link = c.layouts.callbackObject["ExpCallbackList"]
+      let link: UInt64
+      do { link = try c.layouts.callbackObject["ExpCallbackList"] } catch {
+        return [FamilyResult(family: "callback-object", notLocated: error.description)]
+      }
       let list = c.list(head.address, what: "ExpCallbackListHead")
       if let w = list.warning { result.warnings.append(w) }
       for entry in list.entries {
@@ -60,9 +63,18 @@ public struct CallbackObjectFamily: CallbackFamily {
   private func read(
     _ c: CallbackContext, object: UInt64, name: String?, provenance: Provenance, into result: inout FamilyResult
   ) {
+    do { try readThrowing(c, object: object, name: name, provenance: provenance, into: &result) } catch {
+      result.warnings.append("callback object at \(Hex.format(object)): \(error)")
+    }
+  }
+
+  /// `read`, throwing when the declared layouts lack a member (a defect named by the error).
+  private func readThrowing(
+    _ c: CallbackContext, object: UInt64, name: String?, provenance: Provenance, into result: inout FamilyResult
+  ) throws(WindowsKernelError) {
     let o = c.layouts.callbackObject
     let r = c.layouts.callbackRegistration
-    guard let signature = try? c.kernel.readUnsigned(object &+ o["Signature"], width: 4) else {
+    guard let signature = try? c.kernel.readUnsigned(object &+ (try o["Signature"]), width: 4) else {
       result.warnings.append("callback object at \(Hex.format(object)) unreadable")
       return
     }
@@ -70,20 +82,25 @@ public struct CallbackObjectFamily: CallbackFamily {
       result.warnings.append(
         "callback object at \(Hex.format(object)): signature \(Hex.format(signature)), expected 'Call'")
     }
-    let allowMultiple = ((try? c.kernel.readUnsigned(object &+ o["AllowMultipleCallbacks"], width: 1)) ?? 0) != 0
+    var objectFields = c.fields(o, at: object)
+    let allowMultiple = objectFields.unsigned("AllowMultipleCallbacks", width: 1).map { DetailValue.bool($0 != 0) }
+    result.warnings += objectFields.warnings
     let path = name.map { "\\Callback\\" + $0 }
-    let head = object &+ o["RegisteredCallbacks"]
+    let head = object &+ (try o["RegisteredCallbacks"])
+    let (linkOffset, functionOffset) = (try r["Link"], try r["CallbackFunction"])
     let list = c.list(head, what: "callback object \(path ?? Hex.format(object))")
     if let w = list.warning { result.warnings.append(w) }
     for (position, entry) in list.entries.enumerated() {
-      let registration = entry &- r["Link"]  // first member
-      guard let routine = c.pointer(registration &+ r["CallbackFunction"]) else {
+      let registration = entry &- linkOffset  // first member
+      guard let routine = c.pointer(registration &+ functionOffset) else {
         result.warnings.append("registration at \(Hex.format(registration)) unreadable")
         continue
       }
       guard routine != 0 else { continue }
-      let context = c.pointer(registration &+ r["CallbackContext"]) ?? 0
-      let busy = (try? c.kernel.readUnsigned(registration &+ r["Busy"], width: 4)) ?? 0
+      var f = c.fields(r, at: registration)
+      let context = f.pointer("CallbackContext")
+      let busy = f.unsigned("Busy", width: 4)
+      result.warnings += f.warnings
       result.entries.append(
         CallbackEntry(
           family: "callback-object", head: head, headSymbol: path ?? "CALLBACK_OBJECT", index: position,
@@ -91,8 +108,8 @@ public struct CallbackObjectFamily: CallbackFamily {
           object: registration,
           details: [
             ("object", path.map(DetailValue.string) ?? .null), ("callbackObject", .address(object)),
-            ("allowMultipleCallbacks", .bool(allowMultiple)), ("context", .address(context)),
-            ("busy", .int(Int64(busy))),
+            ("allowMultipleCallbacks", allowMultiple ?? .null), ("context", .address(orNull: context)),
+            ("busy", .int(orNull: busy)),
           ],
           provenance: provenance))
     }

@@ -5,30 +5,19 @@ import WindowsKernel
 
 /// The registry of families and the entry point of the callbacks layer.
 public enum CallbackScanner {
-  /// Every family reader, in report order.
-  public static let families: [any CallbackFamily] =
-    NotifyRoutineArrayFamily.all.filter { $0.id != "dbgk-lkmd" } + [
-      ListFamily.bugcheck, ListFamily.bugcheckReason, ListFamily.registry,
-    ] + ObjectCallbackFamily.all + [
-      ShutdownFamily(), ListFamily.fsRegistration, FileSystemQueueFamily(), SinglyLinkedFamily.logonSession,
-      SinglyLinkedFamily.logonSessionEx, ListFamily.powerSetting, ListFamily.debugPrint,
-    ] + NotifyRoutineArrayFamily.all.filter { $0.id == "dbgk-lkmd" } + [
-      SinglyLinkedFamily.nmi, CallbackObjectFamily(), PnPNotifyFamily(), RoutineTableFamily.ci, SinglyLinkedFamily.emp,
-      ExHostFamily(), RoutineTableFamily.altSyscall, RoutineTableFamily.pico, ListFamily.siloMonitor,
-      PowerCoalescingFamily(),
-    ]
-
   /// Every family id, in report order.
-  public static var familyIDs: [String] { families.flatMap(\.ids) }
+  public static var familyIDs: [String] { FamilyDescriptor.all.map(\.id) }
 
-  /// Collects the selected families (all when `selection` is nil).
+  /// Collects the selected families (all when `selection` is nil), in descriptor order. A reader
+  /// that several descriptors share runs once.
   public static func scan(_ context: CallbackContext, selection: Set<String>? = nil) -> [FamilyResult] {
+    var produced: [String: [FamilyResult]] = [:]
     var results: [FamilyResult] = []
-    for family in families {
-      if let selection, selection.isDisjoint(with: family.ids) { continue }
-      for result in family.collect(context) where selection?.contains(result.family) ?? true {
-        results.append(withoutImpossibleRoutines(result, context))
+    for descriptor in FamilyDescriptor.all where selection?.contains(descriptor.id) ?? true {
+      if produced[descriptor.id] == nil {
+        for result in descriptor.reader.collect(context) { produced[result.family, default: []].append(result) }
       }
+      for result in produced[descriptor.id] ?? [] { results.append(withoutImpossibleRoutines(result, context)) }
     }
     return results
   }

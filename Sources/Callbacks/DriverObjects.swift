@@ -15,10 +15,11 @@ public enum DriverObjects {
   }
 
   /// Details naming a driver object.
-  public static func details(_ c: CallbackContext, driver: UInt64) -> [(String, DetailValue)] {
+  /// `driver` nil (its pointer was unreadable) gives nulls.
+  public static func details(_ c: CallbackContext, driver: UInt64?) -> [(String, DetailValue)] {
     [
-      ("driverObject", .address(driver)),
-      ("driverName", name(c, driver: driver).map(DetailValue.string) ?? .null),
+      ("driverObject", .address(orNull: driver)),
+      ("driverName", driver.flatMap { name(c, driver: $0) }.map(DetailValue.string) ?? .null),
     ]
   }
 

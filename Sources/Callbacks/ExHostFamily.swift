@@ -22,12 +22,18 @@ public struct ExHostFamily: CallbackFamily {
     let l = c.layouts.exHostEntry
     let list = c.list(head.address, what: "ExpHostList")
     if let w = list.warning { result.warnings.append(w) }
+    let offsets: (link: UInt64, id: UInt64, version: UInt64, count: UInt64, table: UInt64)
+    do {
+      offsets = (
+        try l["ListEntry"], try l["HostId"], try l["HostVersion"], try l["HostFunctionCount"], try l["FunctionTable"]
+      )
+    } catch { return [FamilyResult(family: "ex-host", notLocated: error.description)] }
     for link in list.entries {
-      let entry = link &- l["ListEntry"]  // first member
-      guard let hostId = try? c.kernel.readUnsigned(entry &+ l["HostId"], width: 2),
-        let version = try? c.kernel.readUnsigned(entry &+ l["HostVersion"], width: 2),
-        let count = try? c.kernel.readUnsigned(entry &+ l["HostFunctionCount"], width: 2),
-        let table = c.pointer(entry &+ l["FunctionTable"])
+      let entry = link &- offsets.link  // first member
+      guard let hostId = try? c.kernel.readUnsigned(entry &+ offsets.id, width: 2),
+        let version = try? c.kernel.readUnsigned(entry &+ offsets.version, width: 2),
+        let count = try? c.kernel.readUnsigned(entry &+ offsets.count, width: 2),
+        let table = c.pointer(entry &+ offsets.table)
       else {
         result.warnings.append("ex-host entry at \(Hex.format(entry)) unreadable")
         continue

@@ -4,160 +4,50 @@
 // several heads, and the check a candidate must pass: its structure, then the family's own reader
 // run over it, every routine it yields lying in code.
 
+import AddressSpace
 import BinaryReading
 import Symbols
 import WindowsKernel
 
 /// Locator recipes for the callback families' heads and counters.
 public enum FamilyHeadLocators {
-  /// The structure a head has before its entries are read.
-  enum Shape {
-    case list, singlyLinked, fastRefArray(slots: Int), table, buckets(Int), pointerOrNull
-  }
-
+  /// One head found through exported code, with its family and shape.
   struct Head {
     var symbol: String
     var family: String
     var exports: [String]
-    var filter: ReferenceFilter = .addressOrAccess
-    var condition: Int64? = nil
-    var shape: Shape
-    var builds: ClosedRange<Int> = 0...Int.max
+    var filter: ReferenceFilter
+    var condition: Int64?
+    var shape: HeadShape
+    var build: Int
     /// A value every entry carries that tells this head from its siblings (the dispatch value).
-    var discriminator: Discriminator? = nil
+    var discriminator: HeadDiscriminator?
   }
 
-  /// Data that says which of several sibling heads an entry belongs to.
-  /// An entry carrying a sibling head's value rules the candidate out (other values are not
-  /// evidence either way: DeviceType is the driver's choice).
-  enum Discriminator {
-    /// DEVICE_OBJECT.DeviceType of each queued device (file-system queues): FILE_DEVICE_* of wdm.h.
-    case deviceType(UInt64)
-    /// The entry's EventCategory (PnP notification lists).
-    case eventCategory(UInt64)
+  /// Every family's recipes on `build` (0: unknown, every head): each descriptor's heads that
+  /// exported code reaches or that have their own recipe, then the descriptor's further recipes
+  /// (counters).
+  public static func recipes(build: Int) -> [HeadRecipe] {
+    FamilyDescriptor.all.flatMap { descriptorRecipes($0, build: build) }
+  }
 
-    var siblings: Set<UInt64> {
-      switch self {
-      case .deviceType(let own): return Set<UInt64>([0x03, 0x08, 0x14, 0x20]).subtracting([own])
-      case .eventCategory(let own): return Set<UInt64>([1, 2]).subtracting([own])
+  /// The recipes of a descriptor's heads on `build` (0: every head), then its own.
+  static func descriptorRecipes(_ d: FamilyDescriptor, build: Int) -> [HeadRecipe] {
+    guard build == 0 || d.builds.contains(build) else { return [] }
+    var recipes: [HeadRecipe] = []
+    for head in d.heads where build == 0 || head.builds.contains(build) {
+      switch head.location {
+      case .code(let exports, let shape, let filter, let condition, let discriminator):
+        recipes.append(
+          recipe(
+            Head(
+              symbol: head.symbol, family: d.id, exports: exports, filter: filter, condition: condition, shape: shape,
+              build: build, discriminator: discriminator)))
+      case .recipe(let make): recipes.append(make(build))
+      case .symbolOnly, .exported, .kernelModel: break
       }
     }
-  }
-
-  /// One entry per head (registration routine first, removal routines after).
-  static func heads(build: Int) -> [Head] {
-    [
-      Head(
-        symbol: "PspCreateProcessNotifyRoutine", family: "process-notify",
-        exports: [
-          "PsSetCreateProcessNotifyRoutine", "PsSetCreateProcessNotifyRoutineEx", "PsSetCreateProcessNotifyRoutineEx2",
-        ],
-        shape: .fastRefArray(slots: build != 0 && build < 6000 ? 8 : 64)),
-      Head(
-        symbol: "PspCreateThreadNotifyRoutine", family: "thread-notify",
-        exports: [
-          "PsSetCreateThreadNotifyRoutine", "PsSetCreateThreadNotifyRoutineEx", "PsRemoveCreateThreadNotifyRoutine",
-        ],
-        shape: .fastRefArray(slots: build != 0 && build < 6000 ? 8 : 64)),
-      Head(
-        symbol: "PspLoadImageNotifyRoutine", family: "image-notify",
-        exports: ["PsSetLoadImageNotifyRoutine", "PsSetLoadImageNotifyRoutineEx", "PsRemoveLoadImageNotifyRoutine"],
-        shape: .fastRefArray(slots: build != 0 && build < 9600 ? 8 : 64)),
-      Head(
-        symbol: "DbgkLmdCallbacks", family: "dbgk-lkmd",
-        exports: ["DbgkLkmdRegisterCallback", "DbgkLkmdUnregisterCallback"], shape: .fastRefArray(slots: 8)),
-      Head(
-        symbol: "KeBugCheckCallbackListHead", family: "bugcheck",
-        exports: ["KeRegisterBugCheckCallback", "KeDeregisterBugCheckCallback"], shape: .list),
-      Head(
-        symbol: "KeBugCheckReasonCallbackListHead", family: "bugcheck-reason",
-        exports: ["KeRegisterBugCheckReasonCallback", "KeDeregisterBugCheckReasonCallback"], shape: .list),
-      Head(
-        symbol: "CallbackListHead", family: "registry",
-        exports: ["CmRegisterCallbackEx", "CmRegisterCallback", "CmUnRegisterCallback"], shape: .list),
-      Head(
-        symbol: "IopNotifyShutdownQueueHead", family: "shutdown",
-        exports: ["IoRegisterShutdownNotification", "IoUnregisterShutdownNotification"], shape: .list),
-      Head(
-        symbol: "IopNotifyLastChanceShutdownQueueHead", family: "last-chance-shutdown",
-        exports: ["IoRegisterLastChanceShutdownNotification", "IoUnregisterShutdownNotification"], shape: .list),
-      Head(
-        symbol: "IopFsNotifyChangeQueueHead", family: "fs-registration",
-        exports: [
-          "IoRegisterFsRegistrationChange", "IoRegisterFsRegistrationChangeMountAware",
-          "IoUnregisterFsRegistrationChange",
-        ],
-        shape: .list),
-      // IoRegisterFileSystem queues a file system by DEVICE_OBJECT.DeviceType (wdm.h FILE_DEVICE_*).
-      Head(
-        symbol: "IopDiskFileSystemQueueHead", family: "filesystem-disk", exports: ["IoRegisterFileSystem"],
-        condition: 0x08, shape: .list, discriminator: .deviceType(0x08)),
-      Head(
-        symbol: "IopCdRomFileSystemQueueHead", family: "filesystem-cdrom", exports: ["IoRegisterFileSystem"],
-        condition: 0x03, shape: .list, discriminator: .deviceType(0x03)),
-      Head(
-        symbol: "IopNetworkFileSystemQueueHead", family: "filesystem-network", exports: ["IoRegisterFileSystem"],
-        condition: 0x14, shape: .list, discriminator: .deviceType(0x14)),
-      Head(
-        symbol: "IopTapeFileSystemQueueHead", family: "filesystem-tape", exports: ["IoRegisterFileSystem"],
-        condition: 0x20, shape: .list, discriminator: .deviceType(0x20)),
-      Head(
-        symbol: "SeFileSystemNotifyRoutinesHead", family: "logon-session-terminated",
-        exports: ["SeRegisterLogonSessionTerminatedRoutine", "SeUnregisterLogonSessionTerminatedRoutine"],
-        shape: .singlyLinked),
-      Head(
-        symbol: "SeFileSystemNotifyRoutinesExHead", family: "logon-session-terminated-ex",
-        exports: ["SeRegisterLogonSessionTerminatedRoutineEx", "SeUnregisterLogonSessionTerminatedRoutineEx"],
-        shape: .singlyLinked),
-      Head(
-        symbol: "PopRegisteredPowerSettingCallbacks", family: "power-setting",
-        exports: ["PoRegisterPowerSettingCallback", "PoUnregisterPowerSettingCallback"], shape: .list),
-      Head(
-        symbol: "RtlpDebugPrintCallbackList", family: "debug-print", exports: ["DbgSetDebugPrintCallback"], shape: .list
-      ),
-      Head(
-        symbol: "KiNmiCallbackListHead", family: "nmi", exports: ["KeRegisterNmiCallback", "KeDeregisterNmiCallback"],
-        shape: .singlyLinked),
-      // IoRegisterPlugPlayNotification dispatches on IO_NOTIFICATION_EVENT_CATEGORY (wdm.h):
-      // EventCategoryHardwareProfileChange = 1, EventCategoryDeviceInterfaceChange = 2.
-      Head(
-        symbol: "PnpProfileNotifyList", family: "pnp-profile", exports: ["IoRegisterPlugPlayNotification"],
-        condition: 1, shape: .list, discriminator: .eventCategory(1)),
-      Head(
-        symbol: "PnpDeviceClassNotifyList", family: "pnp-device-class", exports: ["IoRegisterPlugPlayNotification"],
-        condition: 2, shape: .buckets(PnPNotifyFamily.bucketCount), discriminator: .eventCategory(2)),
-      Head(
-        symbol: "g_CiCallbacks", family: "ci", exports: ["SepInitializeCodeIntegrity"], shape: .table,
-        builds: 0...9199),
-      Head(
-        symbol: "EmpCallbackListHead", family: "emp", exports: ["EmProviderRegister", "EmProviderDeregister"],
-        shape: .singlyLinked),
-      Head(
-        symbol: "ExpHostList", family: "ex-host", exports: ["ExRegisterExtension", "ExUnregisterExtension"],
-        shape: .list),
-      Head(
-        symbol: "PsAltSystemCallHandlers", family: "alt-syscall", exports: ["PsRegisterAltSystemCallHandler"],
-        shape: .table),
-      Head(symbol: "PspPicoProviderRoutines", family: "pico", exports: ["PsRegisterPicoProvider"], shape: .table),
-      Head(
-        symbol: "PspSiloMonitorList", family: "silo-monitor",
-        exports: ["PsRegisterSiloMonitor", "PsUnregisterSiloMonitor"], shape: .list),
-      Head(
-        symbol: "PopCoalRegistrationList", family: "power-coalescing",
-        exports: ["PoRegisterCoalescingCallback", "PoUnregisterCoalescingCallback"], shape: .list,
-        builds: 17134...Int.max),
-      Head(
-        symbol: "PopCoalescingCallbackRoutine", family: "power-coalescing",
-        exports: ["PoRegisterCoalescingCallback", "PoUnregisterCoalescingCallback"],
-        shape: .fastRefArray(slots: build != 0 && build < 10240 ? 8 : 32), builds: 0...17133),
-    ].filter { build == 0 || $0.builds.contains(build) }
-  }
-
-  /// Every recipe: the heads, the callback-object list, then the counters of the notify arrays.
-  public static func recipes(build: Int) -> [HeadRecipe] {
-    var all = heads(build: build).map(recipe) + [callbackObjectList] + counters + [registryCounter]
-    if build == 0 || build >= 9200 { all.append(codeIntegrityTable) }
-    return all
+    return recipes + d.recipes(build)
   }
 
   /// SeCiCallbacks (8+) is referenced only by SepInitializeCodeIntegrity, which ntoskrnl does not
@@ -219,7 +109,9 @@ public enum FamilyHeadLocators {
       symbol: head.symbol, source: .code(exports: head.exports, filter: head.filter, condition: head.condition),
       after: after
     ) { address, context in
-      if case .rejected(let why) = structure(shape, address, head.symbol, context) { return .rejected(why) }
+      if case .rejected(let why) = structure(shape, build: head.build, address, head.symbol, context) {
+        return .rejected(why)
+      }
       if let discriminator = head.discriminator,
         case .rejected(let why) = discriminate(discriminator, shape, address, head.symbol, context)
       {
@@ -230,7 +122,9 @@ public enum FamilyHeadLocators {
   }
 
   /// The structural check of a shape (entries are checked by the family's reader afterwards).
-  static func structure(_ shape: Shape, _ address: UInt64, _ what: String, _ c: LocatorContext) -> ShapeVerdict {
+  static func structure(_ shape: HeadShape, build: Int, _ address: UInt64, _ what: String, _ c: LocatorContext)
+    -> ShapeVerdict
+  {
     switch shape {
     case .list:
       return c.checkList(address, what: what) { _ in nil }
@@ -244,7 +138,7 @@ public enum FamilyHeadLocators {
       return .accepted(.weak, "\(count) LIST_ENTRY buckets")
     case .fastRefArray(let slots):
       let function = c.offset("_EX_CALLBACK_ROUTINE_BLOCK", "Function") ?? c.pointerSize
-      return c.checkFastRefArray(address, slots: slots, functionOffset: function)
+      return c.checkFastRefArray(address, slots: slots(build), functionOffset: function)
     case .singlyLinked, .pointerOrNull:
       guard let value = c.pointer(address) else { return .rejected("unreadable") }
       guard value == 0 || c.isKernelPointer(value) else {
@@ -257,7 +151,9 @@ public enum FamilyHeadLocators {
   }
 
   /// Checks that every entry of the head carries the discriminating value.
-  static func discriminate(_ d: Discriminator, _ shape: Shape, _ address: UInt64, _ what: String, _ c: LocatorContext)
+  static func discriminate(
+    _ d: HeadDiscriminator, _ shape: HeadShape, _ address: UInt64, _ what: String, _ c: LocatorContext
+  )
     -> ShapeVerdict
   {
     let check: (UInt64) -> String?
@@ -274,8 +170,10 @@ public enum FamilyHeadLocators {
           : nil
       }
     case .eventCategory(let expected):
-      let category = UndocumentedLayouts(pointerSize: Int(c.pointerSize), build: c.build).pnpNotifyEntry[
-        "EventCategory"]
+      guard
+        let category = try? UndocumentedLayouts(pointerSize: Int(c.pointerSize), build: c.build).pnpNotifyEntry[
+          "EventCategory"]
+      else { return .rejected("PnP notify entry EventCategory not in the declared layout") }
       check = { entry in
         guard let value = try? c.kernel.readUnsigned(entry &+ category, width: 4) else {
           return "EventCategory unreadable"
@@ -300,7 +198,7 @@ public enum FamilyHeadLocators {
   /// Runs the family's own reader with `symbol` at `address`: accepted when it reads at least one
   /// routine and every routine lies in code, weak when it reads an empty head without complaint.
   static func readerCheck(_ symbol: String, family: String, at address: UInt64, _ c: LocatorContext) -> ShapeVerdict {
-    guard let reader = CallbackScanner.families.first(where: { $0.ids.contains(family) }) else {
+    guard let reader = FamilyDescriptor.named(family)?.reader else {
       return .rejected("no reader for \(family)")
     }
     // Only the callback-object reader needs the object manager (device names are details).
@@ -329,8 +227,9 @@ public enum FamilyHeadLocators {
     source: .code(exports: ["ExCreateCallback", "ExRegisterCallback"], filter: .addressOrAccess, condition: nil)
   ) { address, c in
     let layouts = UndocumentedLayouts(pointerSize: Int(c.pointerSize), build: c.build)
-    let link = layouts.callbackObject["ExpCallbackList"]
-    let signature = layouts.callbackObject["Signature"]
+    guard let link = try? layouts.callbackObject["ExpCallbackList"],
+      let signature = try? layouts.callbackObject["Signature"]
+    else { return .rejected("CALLBACK_OBJECT.ExpCallbackList/Signature not in the declared layout") }
     return c.checkList(address, what: "ExpCallbackListHead") { entry in
       let object = entry &- link
       guard let value = try? c.kernel.readUnsigned(object &+ signature, width: 4) else { return "unreadable" }
@@ -371,7 +270,7 @@ public enum FamilyHeadLocators {
     guard let head = c.address(of: "CallbackListHead") else { return .rejected("CallbackListHead not located") }
     guard let value = try? c.kernel.readUnsigned(address, width: 4) else { return .rejected("unreadable") }
     let entries = UInt64(
-      RobustListWalk.entries(space: c.kernel.space, head: head, bound: 4096, what: "CallbackListHead").entries.count)
+      c.kernel.space.recoveredList(head: head, bound: 4096, what: "CallbackListHead").entries.count)
     if value == entries { return .accepted(.strong, "ULONG \(value) = the registry callbacks on CallbackListHead") }
     if value > entries && value <= 100 {
       return .accepted(.weak, "ULONG \(value), above the \(entries) listed callbacks")
@@ -391,13 +290,21 @@ public enum FamilyHeadLocators {
     ) { address, c in
       guard let head = c.address(of: array) else { return .rejected("\(array) not located") }
       guard let value = try? c.kernel.readUnsigned(address, width: 4) else { return .rejected("unreadable") }
-      let size = c.pointerSize
-      let mask: UInt64 = size == 8 ? 0xf : 0x7
-      let contextOffset = c.offset("_EX_CALLBACK_ROUTINE_BLOCK", "Context") ?? 2 &* size
+      // The profile's offset, else the declared layout's — never a constant.
+      let declared = UndocumentedLayouts(pointerSize: Int(c.pointerSize), build: c.build).callbackRoutineBlock
+      guard let contextOffset = c.offset("_EX_CALLBACK_ROUTINE_BLOCK", "Context") ?? (try? declared["Context"]) else {
+        return .rejected("_EX_CALLBACK_ROUTINE_BLOCK.Context: no offset in the profile or the declared layout")
+      }
+      guard let slots = try? c.kernel.space.fastRefSlots(at: head, count: 64) else {
+        return .rejected("\(array) unreadable")
+      }
       var live: UInt64 = 0
-      for slot in 0..<64 {
-        guard let v = c.pointer(head &+ UInt64(slot) &* size), v != 0 else { continue }
-        let flags = c.pointer((v & ~mask) &+ contextOffset) ?? 0
+      for slot in slots where slot.value != 0 {
+        // A block whose Context is unreadable cannot be told Ex or not: the candidate is not proven.
+        guard let flags = c.pointer(slot.object &+ contextOffset) else {
+          return .rejected(
+            "_EX_CALLBACK_ROUTINE_BLOCK.Context at \(Hex.format(slot.object &+ contextOffset)) unreadable")
+        }
         let isEx = flags & 0x2 != 0
         switch flavour {
         case .all: live += 1

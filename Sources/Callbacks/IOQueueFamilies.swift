@@ -6,17 +6,13 @@ import BinaryReading
 import Symbols
 import WindowsKernel
 
-/// Shutdown and last-chance shutdown queues.
-public struct ShutdownFamily: CallbackFamily {
-  public var ids: [String] { ["shutdown", "last-chance-shutdown"] }
-  public init() {}
+/// A shutdown queue (IopNotifyShutdownQueueHead or its last-chance sibling).
+public struct ShutdownQueueFamily: CallbackFamily {
+  public let id: String
+  public let symbol: String
+  public var ids: [String] { [id] }
 
-  public func collect(_ context: CallbackContext) -> [FamilyResult] {
-    [
-      queue(context, id: "shutdown", symbol: "IopNotifyShutdownQueueHead"),
-      queue(context, id: "last-chance-shutdown", symbol: "IopNotifyLastChanceShutdownQueueHead"),
-    ]
-  }
+  public func collect(_ context: CallbackContext) -> [FamilyResult] { [queue(context, id: id, symbol: symbol)] }
 
   private func queue(_ c: CallbackContext, id: String, symbol: String) -> FamilyResult {
     let head: (address: UInt64, provenance: Provenance)
@@ -26,9 +22,9 @@ public struct ShutdownFamily: CallbackFamily {
     let list = c.list(head.address, what: symbol)
     if let w = list.warning { result.warnings.append(w) }
     for (position, entry) in list.entries.enumerated() {
-      let record = entry &- packet["ListEntry"]  // ListEntry is the first member
       do {
-        let device = try c.kernel.readPointer(record &+ packet["DeviceObject"])
+        let record = entry &- (try packet["ListEntry"])  // ListEntry is the first member
+        let device = try c.kernel.readPointer(record &+ (try packet["DeviceObject"]))
         let driver = try DriverObjects.driver(ofDevice: device, c)
         let routine = try DriverObjects.majorFunction(DriverObjects.irpMajorShutdown, driver: driver, c)
         guard routine != 0 else { continue }
@@ -39,25 +35,20 @@ public struct ShutdownFamily: CallbackFamily {
               + [("irpMajor", .int(Int64(DriverObjects.irpMajorShutdown)))],
             provenance: head.provenance))
       } catch {
-        result.warnings.append("\(id) packet at \(Hex.format(record)): \(error)")
+        result.warnings.append("\(id) packet linked at \(Hex.format(entry)): \(error)")
       }
     }
     return result
   }
 }
 
-/// IoRegisterFileSystem queues: disk, CD-ROM, network and tape file systems.
+/// One IoRegisterFileSystem queue: disk, CD-ROM, network or tape file systems.
 public struct FileSystemQueueFamily: CallbackFamily {
-  static let queues: [(id: String, symbol: String)] = [
-    ("filesystem-disk", "IopDiskFileSystemQueueHead"), ("filesystem-cdrom", "IopCdRomFileSystemQueueHead"),
-    ("filesystem-network", "IopNetworkFileSystemQueueHead"), ("filesystem-tape", "IopTapeFileSystemQueueHead"),
-  ]
-  public var ids: [String] { Self.queues.map(\.id) }
-  public init() {}
+  public let id: String
+  public let symbol: String
+  public var ids: [String] { [id] }
 
-  public func collect(_ context: CallbackContext) -> [FamilyResult] {
-    Self.queues.map { queue(context, id: $0.id, symbol: $0.symbol) }
-  }
+  public func collect(_ context: CallbackContext) -> [FamilyResult] { [queue(context, id: id, symbol: symbol)] }
 
   private func queue(_ c: CallbackContext, id: String, symbol: String) -> FamilyResult {
     let head: (address: UInt64, provenance: Provenance)

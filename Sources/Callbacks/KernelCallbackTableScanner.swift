@@ -1,5 +1,6 @@
 // Reads PEB.KernelCallbackTable of every process, finds user32 in each (PEB.Ldr, VAD tree when
-// the loader page is absent), derives the expected table and flags hijacks. A WOW64 process has a
+// the loader page is absent) and derives the expected table; the verdicts are Analysis's
+// (CallbackTableVerdicts). A WOW64 process has a
 // second, 32-bit table (PEB32.KernelCallbackTable, 4-byte slots into the SysWOW64 user32) checked
 // against the majority among WOW64 tables.
 
@@ -27,7 +28,12 @@ public enum KernelCallbackTableScanner {
   /// Reads the table pointer, modules and VADs of each process (no verdicts yet). A WOW64 process also
   /// yields a second entry (`wow64: true`) for its 32-bit PEB; those come after all native entries.
   public static func gather(_ kernel: Kernel, processes: [WindowsKernel.Process]) -> [Gathered] {
-    let kctOffset = try? kernel.offset("_PEB", "KernelCallbackTable")
+    let kctOffset: UInt64?
+    var kctMissing: String?
+    do { kctOffset = try kernel.offset("_PEB", "KernelCallbackTable") } catch {
+      kctOffset = nil
+      kctMissing = error.description
+    }
     var wow64Entries: [Gathered] = []
     let native = processes.map { process in
       var warnings: [String] = []
@@ -37,6 +43,9 @@ public enum KernelCallbackTableScanner {
         do { table = try space.readPointer(process.peb &+ kctOffset) } catch {
           warnings.append("PEB.KernelCallbackTable unreadable: \(error)")
         }
+      } else if process.peb != 0, let kctMissing {
+        // Without the offset no table can be read: said for each process that has a PEB.
+        warnings.append("PEB.KernelCallbackTable unreadable: \(kctMissing)")
       }
       var modules: [UserModule] = []
       if process.peb != 0 {
@@ -46,8 +55,12 @@ public enum KernelCallbackTableScanner {
           warnings += w
         } catch { warnings.append("PEB.Ldr: \(error)") }
       }
-      let (vads, vadWarnings) = (try? VadTree.read(process, kernel: kernel)) ?? ([], [])
-      warnings += vadWarnings
+      var vads: [Vad] = []
+      do {
+        let tree = try VadTree.read(process, kernel: kernel)
+        vads = tree.vads
+        warnings += tree.warnings
+      } catch { warnings.append("VAD tree: \(error)") }
       if let fallback = user32FromVad(vads, modules: modules, wow64: false) { modules.append(fallback) }
       if let entry = gatherWow64(process, kernel: kernel, vads: vads) { wow64Entries.append(entry) }
       return Gathered(process: process, table: table, wow64: false, modules: modules, vads: vads, warnings: warnings)
@@ -88,10 +101,10 @@ public enum KernelCallbackTableScanner {
   }
 
   /// Bytes per table slot: 4 in a WOW64 (32-bit) table, the kernel's pointer size otherwise.
-  static func slotWidth(wow64: Bool, kernel: Kernel) -> Int { wow64 ? 4 : kernel.pointerSize }
+  public static func slotWidth(wow64: Bool, kernel: Kernel) -> Int { wow64 ? 4 : kernel.pointerSize }
 
   /// Reads slot `index` of the table at `table` (`width` bytes, little-endian).
-  static func readSlot(_ table: UInt64, index: Int, width: Int, space: VirtualAddressSpace) -> UInt64? {
+  public static func readSlot(_ table: UInt64, index: Int, width: Int, space: VirtualAddressSpace) -> UInt64? {
     // index < maxSlots and width <= 8: the product is small; the sum is checked.
     let (address, overflow) = table.addingReportingOverflow(UInt64(index) &* UInt64(width))
     guard !overflow else { return nil }
@@ -116,32 +129,39 @@ public enum KernelCallbackTableScanner {
     return ExpectedCallbackTable(address: address, slots: slots, names: [:], source: "majority")
   }
 
-  /// Whether a public symbol names a user-mode callback routine of user32 (`__fnCOPYDATA`,
-  /// `__ClientLoadLibrary`, `_fnDWORD` on older builds).
+  /// Whether a public symbol looks like a user-mode callback routine of user32 (`__fnCOPYDATA`,
+  /// `__ClientLoadLibrary`, `__xxxClientUpdateDpi`, `_fnDWORD` on older builds); such names are listed
+  /// first where several publics share a routine's address.
   public static func isCallbackRoutineName(_ name: String) -> Bool {
-    name.hasPrefix("__fn") || name.hasPrefix("__Client") || name.hasPrefix("_fn")
+    name.hasPrefix("__fn") || name.hasPrefix("__Client") || name.hasPrefix("__xxx") || name.hasPrefix("_fn")
   }
 
-  /// Address → name of every callback routine public of user32's profile, for user32 mapped at `base`.
-  public static func routineNames(fromPDB profile: any KernelProfile, base: UInt64) -> [UInt64: String] {
-    var names: [UInt64: String] = [:]
-    for name in profile.symbolNames.sorted() where isCallbackRoutineName(name) {
+  /// Address → every public symbol of user32's profile at that address, for user32 mapped at `base`:
+  /// callback-routine-like names first, then the rest, each group sorted. Whatever a public's prefix,
+  /// it names the routine at its address (identical-code folding gives one routine several names).
+  public static func routineNames(fromPDB profile: any KernelProfile, base: UInt64) -> [UInt64: [String]] {
+    var names: [UInt64: [String]] = [:]
+    let ordered = profile.symbolNames.sorted { a, b in
+      let (ca, cb) = (isCallbackRoutineName(a), isCallbackRoutineName(b))
+      return ca != cb ? ca : a < b
+    }
+    for name in ordered {
       guard let rva = profile.symbol(name)?.rva else { continue }
       let (address, overflow) = base.addingReportingOverflow(rva)
-      if !overflow, names[address] == nil { names[address] = name }
+      if !overflow { names[address, default: []].append(name) }
     }
     return names
   }
 
-  /// Slot index → routine name, for the slots whose routine `names` knows.
-  public static func slotNames(_ slots: [UInt64], names: [UInt64: String]) -> [Int: String] {
-    var out: [Int: String] = [:]
+  /// Slot index → routine names, for the slots whose routine `names` knows.
+  public static func slotNames(_ slots: [UInt64], names: [UInt64: [String]]) -> [Int: [String]] {
+    var out: [Int: [String]] = [:]
     for (i, routine) in slots.enumerated() { out[i] = names[routine] }
     return out
   }
 
   /// The expectation from user32's PDB profile: `apfnDispatch` (public symbol) in `user32` as mapped in
-  /// `process`, its slots, and the `__fn*` name of each. Nil when the profile lacks `apfnDispatch`.
+  /// `process`, its slots, and every public name of each. Nil when the profile lacks `apfnDispatch`.
   public static func expected(
     fromPDB profile: any KernelProfile, user32: UserModule, process: WindowsKernel.Process, kernel: Kernel
   ) -> ExpectedCallbackTable? {
@@ -169,66 +189,5 @@ public enum KernelCallbackTableScanner {
       slots.append(value)
     }
     return slots
-  }
-
-  /// Verdicts for each process with a table. `expected` applies to native tables; WOW64 tables are checked
-  /// against `wow64Expected`, by default the majority among WOW64 tables (`majority(_:kernel:wow64: true)`).
-  public static func check(
-    _ gathered: [Gathered], expected nativeExpected: ExpectedCallbackTable?, kernel: Kernel,
-    wow64Expected: ExpectedCallbackTable? = nil
-  )
-    -> [ProcessCallbackTable]
-  {
-    let wow64Expected =
-      wow64Expected
-      ?? (gathered.contains { $0.wow64 } ? majority(gathered, kernel: kernel, wow64: true) : nil)
-    return gathered.compactMap { g -> ProcessCallbackTable? in
-      let expected = g.wow64 ? wow64Expected : nativeExpected
-      let width = slotWidth(wow64: g.wow64, kernel: kernel)
-      guard g.table != 0 else {
-        // No table: a non-GUI process, unless its PEB could not be read — then say so for this process.
-        guard g.process.peb != 0, g.warnings.contains(where: { $0.hasPrefix("PEB.KernelCallbackTable unreadable") })
-        else { return nil }
-        return ProcessCallbackTable(
-          process: g.process, table: 0, wow64: g.wow64, user32: g.user32, expected: expected?.address, slots: [],
-          flags: [], warnings: g.warnings)
-      }
-      var flags: [String] = []
-      let space = ProcessList.addressSpace(of: g.process, kernel: kernel)
-      if let u = g.user32, !u.contains(g.table) { flags.append("table-outside-user32") }
-      if let expected, expected.address != g.table { flags.append("table-differs") }
-      if let vad = g.vads.first(where: { $0.contains(g.table) }), vad.privateMemory, vad.isWritableExecutable {
-        flags.append("table-in-writable-executable-memory")
-      }
-      let count =
-        expected?.slots.count
-        ?? (g.user32.map { readSlots(g.table, process: g.process, kernel: kernel, within: $0, wow64: g.wow64).count }
-          ?? 0)
-      var slots: [CallbackTableSlot] = []
-      var warnings = g.warnings
-      for index in 0..<count {
-        guard let routine = readSlot(g.table, index: index, width: width, space: space) else {
-          warnings.append("slot \(index) at \(Hex.format(g.table &+ UInt64(index) &* UInt64(width))) unreadable")
-          break
-        }
-        var slotFlags: [String] = []
-        let owner = g.modules.first { $0.contains(routine) }
-        let ownerName = owner?.name.lowercased()
-        if ownerName != "user32.dll" && ownerName != "win32u.dll" { slotFlags.append("slot-outside-module") }
-        if let expected, index < expected.slots.count, expected.slots[index] != routine {
-          slotFlags.append("slot-differs")
-        }
-        if let vad = g.vads.first(where: { $0.contains(routine) }), vad.privateMemory {
-          slotFlags.append(vad.isWritableExecutable ? "slot-in-private-rwx" : "slot-in-private-memory")
-        }
-        slots.append(
-          CallbackTableSlot(
-            index: index, routine: routine, name: expected?.names[index],
-            module: owner.map { "\($0.name)+\(Hex.format(routine - $0.base))" }, flags: slotFlags))
-      }
-      return ProcessCallbackTable(
-        process: g.process, table: g.table, wow64: g.wow64, user32: g.user32, expected: expected?.address, slots: slots,
-        flags: flags, warnings: warnings)
-    }
   }
 }

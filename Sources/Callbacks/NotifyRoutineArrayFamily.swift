@@ -2,6 +2,7 @@
 // image-load notify routines (PsSetCreate…NotifyRoutine*) and DbgkLkmdRegisterCallback.
 // EX_FAST_REF keeps a reference count in the low 4 bits on x64, 3 bits on x86 (public PDB: _EX_FAST_REF.RefCnt).
 
+import AddressSpace
 import BinaryReading
 import Symbols
 import WindowsKernel
@@ -20,18 +21,10 @@ public struct NotifyRoutineArrayFamily: CallbackFamily {
     self.slots = slots
   }
 
-  /// The four families of this shape. Image-notify had 8 slots before Windows 8.1 (build 9600), 64 after;
-  /// process and thread notify have 64 since Windows 7 (8 on XP/2003); DbgkLmdCallbacks has 8.
-  public static let all: [NotifyRoutineArrayFamily] = [
-    NotifyRoutineArrayFamily(id: "process-notify", symbol: "PspCreateProcessNotifyRoutine") {
-      $0 != 0 && $0 < 6000 ? 8 : 64
-    },
-    NotifyRoutineArrayFamily(id: "thread-notify", symbol: "PspCreateThreadNotifyRoutine") {
-      $0 != 0 && $0 < 6000 ? 8 : 64
-    },
-    NotifyRoutineArrayFamily(id: "image-notify", symbol: "PspLoadImageNotifyRoutine") { $0 != 0 && $0 < 9600 ? 8 : 64 },
-    NotifyRoutineArrayFamily(id: "dbgk-lkmd", symbol: "DbgkLmdCallbacks") { _ in 8 },
-  ]
+  /// Process and thread notify slots: 64 since Vista (8 before, build 6000); 0 = unknown build.
+  public static let processAndThreadSlots: @Sendable (Int) -> Int = { $0 != 0 && $0 < 6000 ? 8 : 64 }
+  /// Image-notify slots: 8 before Windows 8.1 (build 9600), 64 after.
+  public static let imageSlots: @Sendable (Int) -> Int = { $0 != 0 && $0 < 9600 ? 8 : 64 }
 
   public func collect(_ context: CallbackContext) -> [FamilyResult] {
     let head: (address: UInt64, provenance: Provenance)
@@ -40,29 +33,27 @@ public struct NotifyRoutineArrayFamily: CallbackFamily {
     }
     let count = slots(context.build)
     let block = context.layouts.callbackRoutineBlock
-    let refMask: UInt64 = context.pointerSize == 8 ? 0xf : 0x7
     var result = FamilyResult(family: id)
-    let table: [UInt8]
-    do { table = try context.kernel.read(head.address, count: count * Int(context.pointerSize)) } catch {
+    let slots: [FastRefSlot]
+    do { slots = try context.kernel.space.fastRefSlots(at: head.address, count: count) } catch {
       result.warnings.append("\(symbol) at \(Hex.format(head.address)): \(error)")
       return [result]
     }
-    let cursor = ByteCursor(table, origin: head.address)
-    for slot in 0..<count {
-      let offset = slot * Int(context.pointerSize)
-      guard
-        let value = context.pointerSize == 8
-          ? try? cursor.getLE(UInt64.self, at: offset) : (try? cursor.getLE(UInt32.self, at: offset)).map(UInt64.init)
-      else { continue }
-      guard value != 0 else { continue }
-      let address = value & ~refMask
-      guard let routine = context.pointer(address &+ block["Function"]) else {
+    for entry in slots where entry.value != 0 {
+      let (slot, value, address) = (entry.index, entry.value, entry.object)
+      let functionOffset: UInt64
+      do { functionOffset = try block["Function"] } catch {
+        return [FamilyResult(family: id, notLocated: error.description)]
+      }
+      guard let routine = context.pointer(address &+ functionOffset) else {
         result.warnings.append("\(id) slot \(slot): callback block at \(Hex.format(address)) unreadable")
         continue
       }
-      let blockContext = context.pointer(address &+ block["Context"]) ?? 0
-      var details: [(String, DetailValue)] = [("context", .address(blockContext))]
-      if id == "process-notify" {
+      var f = context.fields(block, at: address)
+      let blockContext = f.pointer("Context")
+      result.warnings += f.warnings.map { "\(id) slot \(slot): \($0)" }
+      var details: [(String, DetailValue)] = [("context", .address(orNull: blockContext))]
+      if id == "process-notify", let blockContext {
         // PspSetCreateProcessNotifyRoutine stores its flags in the block's Context: 2 = Ex, 6 = Ex2.
         let flavour = blockContext & 0x4 != 0 ? "Ex2" : (blockContext & 0x2 != 0 ? "Ex" : "legacy")
         details.append(("flavour", .string(flavour)))

@@ -13,12 +13,6 @@ public struct ObjectCallbackFamily: CallbackFamily {
   public let typeVariable: String
   public var ids: [String] { [id] }
 
-  public static let all: [ObjectCallbackFamily] = [
-    ObjectCallbackFamily(id: "object-process", typeVariable: "PsProcessType"),
-    ObjectCallbackFamily(id: "object-thread", typeVariable: "PsThreadType"),
-    ObjectCallbackFamily(id: "object-desktop", typeVariable: "ExDesktopObjectType"),
-  ]
-
   /// Operations bits (OB_OPERATION_HANDLE_CREATE 1, OB_OPERATION_HANDLE_DUPLICATE 2; wdm.h).
   static func operationNames(_ ops: UInt64) -> String {
     var names: [String] = []
@@ -51,28 +45,33 @@ public struct ObjectCallbackFamily: CallbackFamily {
         "\(typeVariable): TypeInfo.SupportsObjectCallbacks is clear; the kernel skips these callbacks")
     }
     for (position, link) in list.entries.enumerated() {
-      let entry = link &- entryLayout["CallbackList"]  // first member
+      var entry = link
       do {
-        let operations = try c.kernel.readUnsigned(entry &+ entryLayout["Operations"], width: 4)
-        let enabled = try c.kernel.readUnsigned(entry &+ entryLayout["Enabled"], width: 4) & 0xff
-        let reg = c.pointer(entry &+ entryLayout["Registration"]) ?? 0
-        let altitude = reg == 0 ? nil : try? c.kernel.readUnicodeString(reg &+ registration["Altitude"])
-        let pre = c.pointer(entry &+ entryLayout["PreOperation"]) ?? 0
-        let post = c.pointer(entry &+ entryLayout["PostOperation"]) ?? 0
-        var flags: [String] = []
-        if enabled == 0 { flags.append("disabled") }
-        if supported == false { flags.append("callbacks-unsupported") }
-        for (kind, routine) in [("pre", pre), ("post", post)] where routine != 0 {
+        entry = link &- (try entryLayout["CallbackList"])  // first member
+        let operations = try c.kernel.readUnsigned(entry &+ (try entryLayout["Operations"]), width: 4)
+        let enabled = try c.kernel.readUnsigned(entry &+ (try entryLayout["Enabled"]), width: 4) & 0xff
+        var f = c.fields(entryLayout, at: entry)
+        let reg = f.pointer("Registration")
+        var altitude: String?
+        if let reg, reg != 0 {
+          var r = c.fields(registration, at: reg)
+          altitude = r.unicodeString("Altitude")
+          f.warnings += r.warnings
+        }
+        // An unreadable routine pointer is a warning (f.warnings, below), not a row; null is no routine.
+        let routines = [("pre", f.pointer("PreOperation")), ("post", f.pointer("PostOperation"))]
+        result.warnings += f.warnings.map { "\(id) entry at \(Hex.format(entry)): \($0)" }
+        for case let (kind, routine?) in routines where routine != 0 {
           result.entries.append(
             CallbackEntry(
               family: id, head: head, headSymbol: typeVariable, index: position, routine: routine, object: entry,
               details: [
                 ("routineKind", .string(kind)), ("operations", .int(Int64(operations))),
                 ("operationNames", .string(Self.operationNames(operations))), ("enabled", .bool(enabled != 0)),
-                ("altitude", altitude.map(DetailValue.string) ?? .null), ("registration", .address(reg)),
+                ("altitude", altitude.map(DetailValue.string) ?? .null), ("registration", .address(orNull: reg)),
                 ("objectType", .address(type)),
-              ],
-              flags: flags, provenance: variable.provenance))
+              ] + (supported == false ? [("supportsObjectCallbacks", .bool(false))] : []),
+              provenance: variable.provenance))
         }
       } catch {
         result.warnings.append("\(id) entry at \(Hex.format(entry)): \(error)")

@@ -7,8 +7,15 @@ import WindowsKernel
 
 /// PnP notification entries.
 public struct PnPNotifyFamily: CallbackFamily {
-  public var ids: [String] { ["pnp-device-class", "pnp-profile"] }
-  public init() {}
+  /// Which of the two lists.
+  public enum List: Sendable { case deviceClass, profile }
+  public let list: List
+  public var ids: [String] { [list == .deviceClass ? "pnp-device-class" : "pnp-profile"] }
+
+  /// The device-interface lists (13 buckets).
+  public static let deviceClass = PnPNotifyFamily(list: .deviceClass)
+  /// The hardware-profile list.
+  public static let profile = PnPNotifyFamily(list: .profile)
 
   /// Buckets of PnpDeviceClassNotifyList (a LIST_ENTRY[13] hashed by class GUID).
   public static let bucketCount = 13
@@ -24,26 +31,31 @@ public struct PnPNotifyFamily: CallbackFamily {
   }
 
   public func collect(_ c: CallbackContext) -> [FamilyResult] {
-    var deviceClass = FamilyResult(family: "pnp-device-class")
-    if let head = try? c.head("PnpDeviceClassNotifyList") {
-      for bucket in 0..<Self.bucketCount {
-        let bucketHead = head.address &+ UInt64(bucket) &* 2 &* c.pointerSize  // LIST_ENTRY = 2 pointers
-        read(
-          c, family: "pnp-device-class", head: bucketHead, symbol: "PnpDeviceClassNotifyList", bucket: bucket,
-          provenance: head.provenance, into: &deviceClass)
+    switch list {
+    case .deviceClass:
+      var deviceClass = FamilyResult(family: "pnp-device-class")
+      if let head = try? c.head("PnpDeviceClassNotifyList") {
+        for bucket in 0..<Self.bucketCount {
+          let bucketHead = head.address &+ UInt64(bucket) &* 2 &* c.pointerSize  // LIST_ENTRY = 2 pointers
+          read(
+            c, family: "pnp-device-class", head: bucketHead, symbol: "PnpDeviceClassNotifyList", bucket: bucket,
+            provenance: head.provenance, into: &deviceClass)
+        }
+      } else {
+        deviceClass.notLocated = c.kernel.missing("PnpDeviceClassNotifyList").description
       }
-    } else {
-      deviceClass.notLocated = c.kernel.missing("PnpDeviceClassNotifyList").description
+      return [deviceClass]
+    case .profile:
+      var profile = FamilyResult(family: "pnp-profile")
+      if let head = try? c.head("PnpProfileNotifyList") {
+        read(
+          c, family: "pnp-profile", head: head.address, symbol: "PnpProfileNotifyList", bucket: nil,
+          provenance: head.provenance, into: &profile)
+      } else {
+        profile.notLocated = c.kernel.missing("PnpProfileNotifyList").description
+      }
+      return [profile]
     }
-    var profile = FamilyResult(family: "pnp-profile")
-    if let head = try? c.head("PnpProfileNotifyList") {
-      read(
-        c, family: "pnp-profile", head: head.address, symbol: "PnpProfileNotifyList", bucket: nil,
-        provenance: head.provenance, into: &profile)
-    } else {
-      profile.notLocated = c.kernel.missing("PnpProfileNotifyList").description
-    }
-    return [deviceClass, profile]
   }
 
   private func read(
@@ -51,29 +63,40 @@ public struct PnPNotifyFamily: CallbackFamily {
     into result: inout FamilyResult
   ) {
     let l = c.layouts.pnpNotifyEntry
+    let offsets: (link: UInt64, routine: UInt64)
+    do { offsets = (try l["ListEntry"], try l["CallbackRoutine"]) } catch {
+      result.warnings.append("\(family): \(error)")
+      return
+    }
     let list = c.list(head, what: bucket.map { "\(symbol)[\($0)]" } ?? symbol)
     if let w = list.warning { result.warnings.append(w) }
     for (position, link) in list.entries.enumerated() {
-      let entry = link &- l["ListEntry"]  // first member
-      guard let routine = c.pointer(entry &+ l["CallbackRoutine"]) else {
+      let entry = link &- offsets.link  // first member
+      guard let routine = c.pointer(entry &+ offsets.routine) else {
         result.warnings.append("\(family) entry at \(Hex.format(entry)) unreadable")
         continue
       }
       guard routine != 0 else { continue }
-      let category = (try? c.kernel.readUnsigned(entry &+ l["EventCategory"], width: 4)) ?? 0
-      let driver = c.pointer(entry &+ l["DriverObject"]) ?? 0
+      var f = c.fields(l, at: entry)
+      let category = f.unsigned("EventCategory", width: 4)
+      let driver = f.pointer("DriverObject")
       var details: [(String, DetailValue)] = [
-        ("eventCategory", .string(Self.categoryName(category))),
-        ("context", .address(c.pointer(entry &+ l["Context"]) ?? 0)),
+        ("eventCategory", category.map { .string(Self.categoryName($0)) } ?? .null),
+        ("context", .address(orNull: f.pointer("Context"))),
       ]
       if let bucket {
-        let guid = c.guid(entry &+ l["ClassGuid"])
+        var guid: String?
+        if let va = f.address(of: "ClassGuid") {
+          guid = c.guid(va)
+          if guid == nil { f.unreadable("ClassGuid", at: va, reason: "16 bytes not readable") }
+        }
         details += [
           ("bucket", .int(Int64(bucket))), ("classGuid", guid.map(DetailValue.string) ?? .null),
           ("classGuidName", DeviceInterfaceGUIDs.name(guid).map(DetailValue.string) ?? .null),
         ]
       }
       details += DriverObjects.details(c, driver: driver)
+      result.warnings += f.warnings.map { "\(family) entry at \(Hex.format(entry)): \($0)" }
       result.entries.append(
         CallbackEntry(
           family: family, head: head, headSymbol: symbol, index: bucket ?? position, routine: routine, object: entry,

@@ -3,6 +3,7 @@
 // is an array of EX_FAST_REF referencing PO_COALESCING_CALLBACK_V1 records — 8 slots before RS3
 // (build 16299), 32 from RS3 (facts from WinObjEx64's extrasCallbacks.c / kldbg.h).
 
+import AddressSpace
 import BinaryReading
 import Symbols
 import WindowsKernel
@@ -16,7 +17,7 @@ public struct PowerCoalescingFamily: CallbackFamily {
   static func arraySlots(build: Int) -> Int { build != 0 && build < 16299 ? 8 : 32 }
 
   public func collect(_ c: CallbackContext) -> [FamilyResult] {
-    if c.kernel.hasSymbol("PopCoalRegistrationList") { return ListFamily.powerCoalescing.collect(c) }
+    if c.kernel.hasSymbol("PopCoalRegistrationList") { return Self.listForm.collect(c) }
     let head: (address: UInt64, provenance: Provenance)
     do { head = try c.head("PopCoalescingCallbackRoutine") } catch {
       return [
@@ -27,28 +28,52 @@ public struct PowerCoalescingFamily: CallbackFamily {
     }
     var result = FamilyResult(family: "power-coalescing")
     let l = c.layouts.coalescingCallback
-    let refMask: UInt64 = c.pointerSize == 8 ? 0xf : 0x7
-    for slot in 0..<Self.arraySlots(build: c.build) {
-      let address = head.address &+ UInt64(slot) &* c.pointerSize
-      guard let value = c.pointer(address) else {
-        result.warnings.append("PopCoalescingCallbackRoutine slot \(slot) at \(Hex.format(address)) unreadable")
-        break
+    let slots: [FastRefSlot]
+    do { slots = try c.kernel.space.fastRefSlots(at: head.address, count: Self.arraySlots(build: c.build)) } catch {
+      result.warnings.append("PopCoalescingCallbackRoutine at \(Hex.format(head.address)) unreadable: \(error)")
+      return [result]
+    }
+    for entry in slots where entry.value != 0 {
+      let (slot, value, record) = (entry.index, entry.value, entry.object)
+      let callbackOffset: UInt64
+      do { callbackOffset = try l["Callback"] } catch {
+        return [FamilyResult(family: "power-coalescing", notLocated: error.description)]
       }
-      guard value != 0 else { continue }
-      let record = value & ~refMask
-      guard let routine = c.pointer(record &+ l["Callback"]) else {
+      guard let routine = c.pointer(record &+ callbackOffset) else {
         result.warnings.append("power-coalescing slot \(slot): record at \(Hex.format(record)) unreadable")
         continue
       }
       guard routine != 0 else { continue }
-      let context = c.pointer(record &+ l["Context"]) ?? 0
+      var f = c.fields(l, at: record)
+      let context = f.pointer("Context")
+      result.warnings += f.warnings.map { "power-coalescing slot \(slot): \($0)" }
       result.entries.append(
         CallbackEntry(
           family: "power-coalescing", head: head.address, headSymbol: "PopCoalescingCallbackRoutine", index: slot,
           rawValue: value, routine: routine, object: record,
-          details: [("context", .address(context)), ("layout", .string("PO_COALESCING_CALLBACK_V1"))],
+          details: [("context", .address(orNull: context)), ("layout", .string("PO_COALESCING_CALLBACK_V1"))],
           provenance: head.provenance))
     }
     return [result]
   }
+}
+
+extension PowerCoalescingFamily {
+  /// PoRegisterCoalescingCallback (V2, Windows 10 1803+): PO_COALESCING_CALLBACK on PopCoalRegistrationList.
+  static let listForm = ListFamily(
+    id: "power-coalescing", symbol: "PopCoalRegistrationList",
+    linkOffset: { c throws(WindowsKernelError) in try c.layouts.coalescingCallback["Link"] },
+    read: { c, record, _ throws(WindowsKernelError) in
+      let l = c.layouts.coalescingCallback
+      let routine = try c.kernel.readPointer(record &+ (try l["Callback"]))
+      var f = c.fields(l, at: record)
+      let ctx = f.pointer("Context")
+      let clientOrServer = f.unsigned("ClientOrServer", width: 1)
+      return [
+        ListFamily.Row(
+          routine: routine,
+          details: [("context", .address(orNull: ctx)), ("clientOrServer", .int(orNull: clientOrServer))],
+          warnings: f.warnings)
+      ]
+    })
 }

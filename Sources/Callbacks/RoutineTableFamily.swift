@@ -20,21 +20,6 @@ public struct RoutineTableFamily: CallbackFamily {
   public let names: [String]
   public var ids: [String] { [id] }
 
-  public static let ci = RoutineTableFamily(
-    id: "ci", symbols: ["SeCiCallbacks", "g_CiCallbacks"], sizePrefixed: true, fixedSlots: 3, names: [])
-
-  /// PS_PICO_PROVIDER_ROUTINES after its Size field (names from the public descriptions of the pico
-  /// provider interface; later members are unnamed).
-  public static let pico = RoutineTableFamily(
-    id: "pico", symbols: ["PspPicoProviderRoutines"], sizePrefixed: true, fixedSlots: 0,
-    names: [
-      "DispatchSystemCall", "ExitThread", "ExitProcess", "DispatchException", "TerminateProcess", "WalkUserStack",
-      "ProtectedRanges", "GetAllocatedProcessImageName",
-    ])
-
-  public static let altSyscall = RoutineTableFamily(
-    id: "alt-syscall", symbols: ["PsAltSystemCallHandlers"], sizePrefixed: false, fixedSlots: 2, names: [])
-
   /// At most this many slots are read from a size-prefixed table (a smeared size cannot run away).
   static let maxSlots = 128
 

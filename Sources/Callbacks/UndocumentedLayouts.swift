@@ -5,6 +5,8 @@
 // Sources (facts only): WinObjEx64 `Source/Shared/ntos/ntos.h` (hfiref0x), Volatility 3
 // `framework/symbols/windows/callbacks-x64.json`, and the public write-ups cited per struct.
 
+import Symbols
+
 /// Undocumented structure layouts for one kernel (pointer size and build).
 public struct UndocumentedLayouts: Sendable {
   public let pointerSize: Int
@@ -204,5 +206,43 @@ public struct UndocumentedLayouts: Sendable {
         ("PushLock", .pointer), ("CoalescingCallback", .pointer), ("SelfPtr", .pointer), ("Callback", .pointer),
         ("ClientOrServer", .u8), ("Context", .pointer), ("Link", .listEntry), ("ExCallback", .pointer),
       ])
+  }
+
+  /// Every declaration for this kernel, as one profile layer: merged after the symbol files, it
+  /// answers for the types they lack. Built once per pointer size, build and identity (the head
+  /// locators make a CallbackContext per candidate; laying out every struct each time cost them a
+  /// sixth of their run).
+  public func profile(identity: PDBIdentity) -> DeclaredLayoutProfile {
+    DeclaredLayoutCache.shared.profile(pointerSize: pointerSize, build: build, identity: identity) {
+      makeProfile(identity: identity)
+    }
+  }
+
+  func makeProfile(identity: PDBIdentity) -> DeclaredLayoutProfile {
+    let all = [
+      callbackRoutineBlock,
+      bugcheckRecord,
+      bugcheckReasonRecord,
+      registryCallback,
+      objectCallbackEntry,
+      objectRegistration,
+      shutdownPacket,
+      notificationPacket,
+      logonSessionNotification,
+      powerSettingRegistration,
+      debugPrintCallback,
+      nmiCallback,
+      callbackObject,
+      callbackRegistration,
+      pnpNotifyEntry,
+      empCallbackRecord,
+      exHostEntry,
+      siloMonitor,
+      coalescingCallback,
+    ]
+    return DeclaredLayoutProfile(
+      identity: identity,
+      layouts: all.map { DeclaredLayoutProfile.Layout(name: $0.name, size: $0.size, offsets: $0.offsets) },
+      description: "declared layouts (public headers and write-ups, build \(build))")
   }
 }

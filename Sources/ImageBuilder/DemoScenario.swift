@@ -96,6 +96,7 @@ public enum DemoScenario {
     try plantObjectTypes(builder)
     try plantProcesses(builder)
     try plantCallbacks(builder, routines: routines)
+    try plantEtw(builder)
     for (symbol, count) in emptyListHeads where builder.hasSymbol(symbol) {
       let head = try builder.symbolAddress(symbol)
       for i in 0..<count { try builder.linkList(head: head + UInt64(i) * 0x10, entries: []) }
@@ -128,18 +129,25 @@ public enum DemoScenario {
 
   /// OBJECT_TYPEs of Process, Thread and Desktop (no object callbacks registered: CallbackList
   /// empty) behind PsProcessType, PsThreadType and ExDesktopObjectType; Index values as on Windows 10.
+  /// With export code, the types also get object headers and ObTypeIndexTable (DemoScenario+ObjectTypeTable).
   static func plantObjectTypes(_ builder: WindowsImageBuilder) throws {
+    let withTable = builder.configuration.exportCode
+    var random = SeededGenerator(seed: builder.configuration.seed &+ 0x0B7E)  // wraps harmlessly: any seed
+    let cookie = withTable ? try plantHeaderCookie(builder, random: &random) : nil
+    var planted: [String: UInt64] = [:]
     for (variable, name, index) in [
       ("PsProcessType", "Process", 7), ("PsThreadType", "Thread", 8), ("ExDesktopObjectType", "Desktop", 0x17),
     ] {
       var type = try builder.instance("_OBJECT_TYPE")
       try type.set("Name", try builder.unicodeString(name))
       try type.set("Index", UInt64(index))
-      let va = try builder.allocate(type)
+      let va = withTable ? try allocateTypeObject(builder, type, cookie: cookie) : try builder.allocate(type)
+      planted[name] = va
       try builder.linkList(head: va + UInt64(try type.layout.field("TypeList").offset), entries: [])
       try builder.linkList(head: va + UInt64(try type.layout.field("CallbackList").offset), entries: [])
       try builder.writeLE(va, at: try builder.symbolAddress(variable))
     }
+    if withTable { try plantTypeIndexTable(builder, existing: planted, cookie: cookie) }
   }
 
   /// System (the kernel's DTB) and two user processes on PsActiveProcessHead.

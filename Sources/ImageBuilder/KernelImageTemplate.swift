@@ -4,8 +4,9 @@
 
 enum KernelImageTemplate {
   /// The kernel image for `configuration`, loaded at `base`.
+  /// With `configuration.exportCode`, also the export code written (ExportCodeWriter).
   static func kernel(base: UInt64, configuration: WindowsImageConfiguration, random: inout SeededGenerator) throws
-    -> PEBuilder
+    -> (pe: PEBuilder, exportCode: [ExportCodeRecord])
   {
     var textCode = random.bytes(0x1_0000)
     // A few recognisable function bodies: `sub rsp,28h … add rsp,28h; ret`.
@@ -48,7 +49,13 @@ enum KernelImageTemplate {
     pe.functions = (0..<4).map { .init(section: ".text", start: $0 * 0x100, end: $0 * 0x100 + prologue.count) }
     pe.codeView = try .init(pdbName: configuration.pdbName, storeGUID: configuration.pdbGUID, age: configuration.pdbAge)
     let versionText = configuration.versionString
-    if let facts = configuration.kernelBuild { try sizeLikeBuild(&pe, facts: facts, build: build) }
+    var exportCode: [ExportCodeRecord] = []
+    if let facts = configuration.kernelBuild {
+      try sizeLikeBuild(&pe, facts: facts, build: build)
+      if configuration.exportCode {
+        exportCode = try ExportCodeWriter.write(into: &pe, facts: facts, build: Int(build), seed: configuration.seed)
+      }
+    }
     pe.versionInfo = .init(
       fileVersion: configuration.version,
       strings: [
@@ -57,7 +64,7 @@ enum KernelImageTemplate {
         ("OriginalFilename", "ntkrnlmp.exe"), ("ProductName", "Microsoft® Windows® Operating System"),
         ("ProductVersion", versionText),
       ])
-    return pe
+    return (pe, exportCode)
   }
 
   /// A small driver that is not the kernel (a decoy for kernel scanners, or a module for later tests).

@@ -15,6 +15,8 @@ public final class WindowsImageBuilder {
   public internal(set) var truth: WindowsImageTruth
   /// The kernel image as built (both layouts).
   public let kernelImage: PEImage
+  /// The export code written into the kernel (empty unless `configuration.exportCode`).
+  public let exportCode: [ExportCodeRecord]
   var random: SeededGenerator
   /// Next free virtual address for `addModule`.
   var nextModuleBase: UInt64
@@ -59,7 +61,9 @@ public final class WindowsImageBuilder {
 
     // The kernel: first `largePageBytes` with 2 MiB pages on 2 MiB-aligned physical memory, the rest
     // with 4 KiB pages on scattered physical pages.
-    let kernelPE = try KernelImageTemplate.kernel(base: kernelBase, configuration: configuration, random: &random)
+    let (kernelPE, exportCode) = try KernelImageTemplate.kernel(
+      base: kernelBase, configuration: configuration, random: &random)
+    self.exportCode = exportCode
     let kernel = try kernelPE.build()
     self.kernelImage = kernel
     let imageSize = UInt64(kernel.sizeOfImage)

@@ -19,7 +19,8 @@ public struct WindowsImageConfiguration: Sendable {
   public var largePageBytes: UInt64 = 0x20_0000
   /// PDB file name in the kernel's CodeView record.
   public var pdbName = "ntkrnlmp.pdb"
-  /// PDB GUID in symbol-store order.
+  /// PDB GUID in symbol-store order (any 32 hex digits: a GUID no symbol table has gives the
+  /// unknown-GUID variant of a build).
   public var pdbGUID = "3177D31000BA7590DED335936C93E374"
   /// PDB age.
   public var pdbAge: UInt32 = 1
@@ -32,6 +33,9 @@ public struct WindowsImageConfiguration: Sendable {
   /// A real build to mirror: SizeOfImage and the symbol RVAs the kernel's sections must cover (nil: a
   /// small kernel of about 2 MiB).
   public var kernelBuild: KernelBuildFacts?
+  /// Write code for the registration routines' exports that references the kernel variables (and
+  /// export the data variables), so the kernel can be read without symbols (needs `kernelBuild`).
+  public var exportCode = false
   /// Plant decoys (a non-kernel driver mapped in kernel space, an unmapped PE copy, a random page).
   public var decoys = true
 

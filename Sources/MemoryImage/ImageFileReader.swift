@@ -1,6 +1,6 @@
-// Bounds-checked little-endian reads of an image file's metadata (headers, run lists, notes),
-// turning every failure into a `MemoryImageError.corrupt` that names the file, the offset and
-// the structure that was being read.
+// Little-endian reads of an image file's metadata (headers, run lists, notes). The bounds checks are
+// MappedFile's (BinaryReading, the one place bytes are checked); this reader only turns a failed read
+// into a `MemoryImageError.corrupt` that names the file, the offset and the structure being read.
 
 import BinaryReading
 
@@ -14,12 +14,7 @@ struct ImageFileReader: Sendable {
 
   /// Fails unless `count` bytes at `offset` lie inside the file.
   func require(_ offset: UInt64, _ count: UInt64, _ what: String) throws(MemoryImageError) {
-    let (end, overflow) = offset.addingReportingOverflow(count)
-    guard !overflow, end <= size else {
-      throw .corrupt(
-        path: path, offset: offset,
-        message: "\(what): \(count) byte(s) expected, but the file ends at \(Hex.format(size))")
-    }
+    do { try file.checkRange(offset: offset, count: count) } catch { throw named(error, what) }
   }
 
   func u8(_ offset: UInt64, _ what: String) throws(MemoryImageError) -> UInt8 {
@@ -37,15 +32,27 @@ struct ImageFileReader: Sendable {
 
   /// `count` bytes at `offset`.
   func bytes(_ offset: UInt64, _ count: Int, _ what: String) throws(MemoryImageError) -> [UInt8] {
-    try require(offset, UInt64(max(count, 0)), what)
-    do { return try file.readBytes(at: offset, count: count) } catch { throw .io(error) }
+    do { return try file.readBytes(at: offset, count: count) } catch { throw named(error, what) }
   }
 
   private func load<T: FixedWidthInteger>(_ type: T.Type, _ offset: UInt64, _ what: String) throws(MemoryImageError)
     -> T
   {
-    try require(offset, UInt64(MemoryLayout<T>.size), what)
-    do { return try file.loadLE(type, at: offset) } catch { throw .io(error) }
+    do { return try file.loadLE(type, at: offset) } catch { throw named(error, what) }
+  }
+
+  /// A failed read as a corrupt-structure error naming `what`.
+  private func named(_ error: BinaryReadError, _ what: String) -> MemoryImageError {
+    switch error {
+    case .outOfBounds(_, let offset, let count, let size):
+      return .corrupt(
+        path: path, offset: offset,
+        message: "\(what): \(count) byte(s) expected, but the file ends at \(Hex.format(size))")
+    case .invalid(_, let offset, let message), .overflow(_, let offset, let message):
+      return .corrupt(path: path, offset: offset, message: "\(what): \(message)")
+    case .io:
+      return .io(error)
+    }
   }
 
   /// A corrupt-structure error at `offset`.

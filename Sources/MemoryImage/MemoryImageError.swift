@@ -14,6 +14,8 @@ public enum MemoryImageError: Error, Equatable, Sendable, CustomStringConvertibl
   case unsupported(path: String, message: String)
   /// A physical address the image holds no data for.
   case notBacked(path: String, address: UInt64, count: Int)
+  /// A compressed file CallScope does not decompress itself: `command` decompresses it.
+  case compressed(path: String, format: String, command: String)
 
   public var description: String {
     switch self {
@@ -23,6 +25,9 @@ public enum MemoryImageError: Error, Equatable, Sendable, CustomStringConvertibl
     case .unsupported(let path, let message): return "\(path): not supported yet: \(message)"
     case .notBacked(let path, let address, let count):
       return "\(path): physical address \(Hex.format(address)) (\(count) bytes) is not in the image"
+    case .compressed(let path, let format, let command):
+      return "\(path): a \(format)-compressed file (signature at offset 0x0); CallScope reads xz and gzip "
+        + "images itself, not \(format): decompress it first with\n  \(command)\nand open the result"
     }
   }
 }

@@ -56,14 +56,8 @@ struct PEBytes {
   /// follows within the limit and the bytes held.
   func cString(_ at: Int, limit: Int) -> [UInt8]? {
     guard at >= 0, at < count else { return nil }
-    let bytes = cursor.bytes
-    let stop = min(bytes.count, at &+ min(limit, bytes.count) &+ 1)  // both ≤ bytes.count: no overflow
-    var end = at
-    while end < stop {
-      if bytes[end] == 0 { return Array(bytes[at..<end]) }
-      end &+= 1  // end < stop ≤ bytes.count
-    }
-    return nil
+    var c = ByteCursor(cursor.bytes, origin: origin, source: source, offset: at)
+    return try? c.readCString(limit: limit)
   }
 
   /// A corrupt-structure error at `at` (an offset inside these bytes).

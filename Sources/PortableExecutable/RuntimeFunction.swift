@@ -44,7 +44,8 @@ extension PEImage {
   /// Bound on the table: far above ntoskrnl's tens of thousands of functions.
   static let maximumRuntimeFunctions = 0x10_0000
 
-  /// The x64 function table, in file order; empty if the image has no exception directory.
+  /// The x64 function table, in file order, up to its first all-zero entry; empty if the image has
+  /// no exception directory.
   public func exceptionDirectory() throws(PEError) -> [RuntimeFunction] {
     guard let dir = optionalHeader.directory(.exception), dir.isPresent else { return [] }
     let structure = "exception directory"
@@ -65,9 +66,12 @@ extension PEImage {
     table.reserveCapacity(count)
     for i in 0..<count {
       let at = i * Self.runtimeFunctionSize  // i < 2^20
-      table.append(
-        RuntimeFunction(
-          beginAddress: try b.u32(at), endAddress: try b.u32(at + 4), unwindInfoAddress: try b.u32(at + 8)))
+      let entry = RuntimeFunction(
+        beginAddress: try b.u32(at), endAddress: try b.u32(at + 4), unwindInfoAddress: try b.u32(at + 8))
+      // An all-zero entry describes no function: it is padding, or the zero fill of a section past its
+      // raw data, and ends the table (so a hostile size costs work in proportion to the file, not to it).
+      if entry.beginAddress == 0, entry.endAddress == 0, entry.unwindInfoAddress == 0 { break }
+      table.append(entry)
     }
     return table
   }

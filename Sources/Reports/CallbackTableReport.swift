@@ -23,7 +23,8 @@ public struct CallbackTableReport: Sendable {
   static func slotJSON(_ s: CallbackTableSlot) -> JSONValue {
     .object([
       ("index", .int(Int64(s.index))), ("routine", .address(s.routine)), ("name", .string(s.name)),
-      ("module", .string(s.module)), ("flags", .array(s.flags.map { .string($0) })),
+      ("names", .array(s.names.map { .string($0) })), ("module", .string(s.module)),
+      ("flags", .array(s.flags.map { .string($0) })),
     ])
   }
 
@@ -63,6 +64,7 @@ public struct CallbackTableReport: Sendable {
       expected.map {
         .object([
           ("address", .address($0.address)), ("slots", .int(Int64($0.slots.count))), ("source", .string($0.source)),
+          ("nameSource", .string($0.nameSource)), ("bundledTable", .string($0.bundledTable)),
         ])
       } ?? .null
     switch format {
@@ -114,30 +116,49 @@ public struct CallbackTableReport: Sendable {
     }
   }
 
-  /// `--map`: the index → name table of the image's build.
+  /// `--map`: the index → name table of the image's build. Names from the bundled table carry the
+  /// label `bundled-names` (JSON `nameSource`, the table's `source` column); warnings (a bundled table
+  /// that disagrees with the PDB, a build no bundled table covers) follow as in `rendered`.
   public func renderedMap(_ format: OutputFormat) -> String {
     guard let e = expected else { return format == .json ? "{\"map\": []}\n" : "no expected table\n" }
-    let rows = e.slots.enumerated().map { (i, routine) in (i, routine, e.names[i]) }
+    let rows = e.slots.enumerated().map { (i, routine) in (i, routine, e.names[i] ?? []) }
+    let source = { (names: [String]) in names.isEmpty ? nil : e.nameSource }
     switch format {
     case .json, .jsonl:
       let items = rows.map {
-        JSONValue.object([("index", .int(Int64($0.0))), ("routine", .address($0.1)), ("name", .string($0.2))])
+        JSONValue.object([
+          ("index", .int(Int64($0.0))), ("routine", .address($0.1)), ("name", .string($0.2.first)),
+          ("names", .array($0.2.map { .string($0) })), ("nameSource", .string(source($0.2))),
+        ])
       }
       if format == .jsonl { return items.map { $0.serialized(pretty: false) + "\n" }.joined() }
       var members = context.header
       members.append(("table", .address(e.address)))
       members.append(("source", .string(e.source)))
+      members.append(("nameSource", .string(e.nameSource)))
+      members.append(("bundledTable", .string(e.bundledTable)))
       members.append(("map", .array(items)))
+      members.append(("warnings", .array(warnings.map { .string($0) })))
       return JSONValue.object(members).serialized() + "\n"
     case .csv:
       return
-        ([CSV.line(["index", "routine", "name"])] + rows.map { CSV.line([String($0.0), Hex.format($0.1), $0.2 ?? ""]) })
+        ([CSV.line(["index", "routine", "name", "nameSource"])]
+        + rows.map {
+          CSV.line([String($0.0), Hex.format($0.1), $0.2.joined(separator: "|"), source($0.2) ?? ""])
+        })
         .joined(separator: "\n") + "\n"
     case .table, .html:
-      return TextTable(
-        headers: ["index", "hex", "routine", "name"],
-        rows: rows.map { [String($0.0), Hex.format(UInt64($0.0)), Hex.format($0.1), $0.2 ?? "-"] }
+      var text = TextTable(
+        headers: ["index", "hex", "routine", "name", "source"],
+        rows: rows.map {
+          [
+            String($0.0), Hex.format(UInt64($0.0)), Hex.format($0.1),
+            $0.2.isEmpty ? "-" : $0.2.joined(separator: ", "), source($0.2) ?? "-",
+          ]
+        }
       ).rendered()
+      for w in warnings { text += "warning: \(w)\n" }
+      return text
     }
   }
 }

@@ -5,6 +5,8 @@ public indirect enum JSONValue: Sendable, Equatable {
   case null
   case bool(Bool)
   case int(Int64)
+  /// A fixed-point number, `units / 1000` (milliseconds with microseconds, e.g. `12.345`).
+  case thousandths(Int64)
   case string(String)
   case array([JSONValue])
   case object([(String, JSONValue)])
@@ -14,6 +16,7 @@ public indirect enum JSONValue: Sendable, Equatable {
     case (.null, .null): return true
     case (.bool(let x), .bool(let y)): return x == y
     case (.int(let x), .int(let y)): return x == y
+    case (.thousandths(let x), .thousandths(let y)): return x == y
     case (.string(let x), .string(let y)): return x == y
     case (.array(let x), .array(let y)): return x == y
     case (.object(let x), .object(let y)):
@@ -39,6 +42,12 @@ public indirect enum JSONValue: Sendable, Equatable {
     case .null: out += "null"
     case .bool(let b): out += b ? "true" : "false"
     case .int(let i): out += String(i)
+    case .thousandths(let t):
+      let magnitude = t.magnitude
+      let fraction = String(magnitude % 1000)
+      out +=
+        (t < 0 ? "-" : "") + String(magnitude / 1000) + "." + String(repeating: "0", count: 3 - fraction.count)
+        + fraction
     case .string(let s): Self.writeString(s, to: &out)
     case .array(let items):
       if items.isEmpty {

@@ -1,6 +1,7 @@
 // Several profiles of the same PDB asked in order (explicit files, the symbol path and cache,
-// bundled, downloaded): each answer comes from the first profile that has it and keeps that
-// profile's provenance.
+// bundled, downloaded, and last the declared layouts of types no symbol file describes): each
+// answer comes from the first profile that has it and keeps that profile's provenance. This is the
+// one place profiles are merged: the symbol loader and the callbacks layer both build one here.
 
 /// Profiles combined in lookup order.
 public final class CompositeProfile: KernelProfile {
@@ -14,6 +15,22 @@ public final class CompositeProfile: KernelProfile {
     self.identity = identity
     self.profiles = profiles
     self.notes = notes
+  }
+
+  /// `layers` merged in order, a composite among them flattened into its own layers (so a merged
+  /// profile merged again with declared layouts is still one flat list); its notes are kept.
+  public static func merging(_ layers: [any KernelProfile], identity: PDBIdentity) -> CompositeProfile {
+    var flat: [any KernelProfile] = []
+    var notes: [String] = []
+    for layer in layers {
+      if let composite = layer as? CompositeProfile {
+        flat += composite.profiles
+        notes += composite.notes
+      } else {
+        flat.append(layer)
+      }
+    }
+    return CompositeProfile(identity: identity, profiles: flat, notes: notes)
   }
 
   /// The first profile's provenance (`bundled` when only the bundle answered).

@@ -8,6 +8,8 @@ public enum Provenance: String, Sendable, Codable, CaseIterable {
   case pdb, isf, bundled, pattern
   /// An address read from the kernel's export table (no symbol file).
   case export
+  /// A struct layout declared from public headers or write-ups (types no symbol file describes).
+  case declared
 }
 
 /// A PDB's identity as the RSDS debug record names it: the key of every symbol store.

@@ -68,18 +68,19 @@ public enum KernelLocator {
     }
     let range = kernelRange(space.mode)
     // Pass 1: 2 MiB-aligned starts (Windows 10+ maps ntoskrnl with large pages); pass 2: every 4 KiB page.
+    // A pass that finds two kernel images at different bases has no way to choose: the user must.
     for alignment: UInt64 in [0x20_0000, 0x1000] {
-      var found: KernelImage?
-      var checked = 0
+      var found: [KernelImage] = []
       space.forEachMappedPage(in: range) { t in
         var va = t.virtual
         let end = t.virtual &+ t.pageSize  // leaves never wrap: kernel range ends at the top
         if va % alignment != 0 { va = (va / alignment &+ 1) &* alignment }
         while va < end || (end == 0 && va >= t.virtual) {
-          checked &+= 1
-          if Self.looksLikeMZ(space: space, translation: t, va: va), let image = try? validate(space: space, base: va) {
-            found = image
-            return false
+          if Self.looksLikeMZ(space: space, translation: t, va: va), let image = try? validate(space: space, base: va),
+            !found.contains(where: { $0.base == image.base })
+          {
+            found.append(image)
+            if found.count >= 4 { return false }  // enough to report the ambiguity
           }
           let (next, overflow) = va.addingReportingOverflow(alignment)
           if overflow { break }
@@ -87,8 +88,12 @@ public enum KernelLocator {
         }
         return true
       }
-      if let found { return found }
-      _ = checked
+      if found.count == 1, let only = found.first { return only }
+      if found.count > 1 {
+        throw .ambiguousKernel(
+          path: space.memory.path,
+          candidates: found.map { "\(Hex.format($0.base)) (\($0.pdb.name) \($0.pdb.guid)-\($0.pdb.age))" })
+      }
     }
     throw .kernelNotFound(
       path: space.memory.path, dtb: space.dtb,

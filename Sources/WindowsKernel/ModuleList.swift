@@ -32,7 +32,7 @@ public enum ModuleList {
   {
     let layout = try Layout(kernel)
     let head = try kernel.address(of: "PsLoadedModuleList")
-    let list = RobustListWalk.entries(space: kernel.space, head: head, bound: 4096, what: "PsLoadedModuleList")
+    let list = kernel.space.recoveredList(head: head, bound: 4096, what: "PsLoadedModuleList")
     var warnings = list.warning.map { [$0] } ?? []
     var modules: [LoadedModule] = []
     for link in list.entries {

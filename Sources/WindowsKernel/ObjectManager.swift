@@ -28,7 +28,9 @@ public final class ObjectManager: Sendable {
     infoMaskOffset = try kernel.offset("_OBJECT_HEADER", "InfoMask")
     nameInfoNameOffset = try kernel.offset("_OBJECT_HEADER_NAME_INFO", "Name")
     nameInfoSize = try kernel.size(of: "_OBJECT_HEADER_NAME_INFO")
-    creatorInfoSize = (try? kernel.size(of: "_OBJECT_HEADER_CREATOR_INFO")) ?? 0x20
+    // Without the type in the profile: the public layout's size for this pointer size (LIST_ENTRY
+    // TypeList, PVOID CreatorUniqueProcess, USHORT ×2, and on x64 a ULONG pad) — not the x64 size everywhere.
+    creatorInfoSize = (try? kernel.size(of: "_OBJECT_HEADER_CREATOR_INFO")) ?? (kernel.pointerSize == 8 ? 0x20 : 0x10)
     entryChain = try kernel.offset("_OBJECT_DIRECTORY_ENTRY", "ChainLink")
     entryObject = try kernel.offset("_OBJECT_DIRECTORY_ENTRY", "Object")
     if case .array(_, let count)? = kernel.profile.field("_OBJECT_DIRECTORY", "HashBuckets")?.type, count > 0,
@@ -102,28 +104,28 @@ public final class ObjectManager: Sendable {
     let size = UInt64(kernel.pointerSize)
     for bucket in 0..<bucketCount {
       let slot = directory &+ UInt64(bucket) &* size
-      var entry: UInt64
-      do { entry = try kernel.readPointer(slot) } catch {
+      let first: UInt64
+      do { first = try kernel.readPointer(slot) } catch {
         warnings.append("directory \(Hex.format(directory)) bucket \(bucket): \(error)")
         continue
       }
-      var seen: Set<UInt64> = []
-      while entry != 0 {
-        guard seen.insert(entry).inserted, seen.count <= 10_000 else {
-          warnings.append("directory \(Hex.format(directory)) bucket \(bucket): chain loops at \(Hex.format(entry))")
-          break
-        }
-        // A bad object does not end the chain: only an unreadable ChainLink does.
+      let chain = kernel.space.chain(first: first, nextOffset: entryChain, bound: 10_000)
+      // A bad object does not end the chain: only an unreadable ChainLink does.
+      for entry in chain.nodes {
         do {
           let body = try kernel.readPointer(entry &+ entryObject)
           objects.append(try object(at: body))
         } catch {
           warnings.append("directory entry at \(Hex.format(entry)): \(error)")
         }
-        do { entry = try kernel.readPointer(entry &+ entryChain) } catch {
-          warnings.append("directory entry at \(Hex.format(entry)): ChainLink unreadable: \(error)")
-          break
-        }
+      }
+      switch chain.stop {
+      case .nullTerminated: break
+      case .cycle, .bound:
+        warnings.append("directory \(Hex.format(directory)) bucket \(bucket): chain \(chain.stop)")
+      case .readFailed(_, let error):
+        let entry = chain.nodes.last ?? first
+        warnings.append("directory entry at \(Hex.format(entry)): ChainLink unreadable: \(error)")
       }
     }
     return (objects, warnings)

@@ -25,13 +25,15 @@ public enum ProcessList {
   public static func read(_ kernel: Kernel) throws(WindowsKernelError) -> (processes: [Process], warnings: [String]) {
     let layout = try Layout(kernel)
     let head = try kernel.address(of: "PsActiveProcessHead")
-    let list = RobustListWalk.entries(space: kernel.space, head: head, bound: 65_536, what: "PsActiveProcessHead")
+    let list = kernel.space.recoveredList(head: head, bound: 65_536, what: "PsActiveProcessHead")
     var warnings = list.warning.map { [$0] } ?? []
     var processes: [Process] = []
     for link in list.entries {
       let eprocess = link &- layout.links  // the links field lies inside the EPROCESS
       do {
-        processes.append(try process(at: eprocess, layout: layout, kernel: kernel))
+        var fieldWarnings: [String] = []
+        processes.append(try process(at: eprocess, layout: layout, kernel: kernel, warnings: &fieldWarnings))
+        warnings += fieldWarnings.map { "EPROCESS at \(Hex.format(eprocess)): \($0)" }
       } catch {
         warnings.append("EPROCESS at \(Hex.format(eprocess)): \(error)")
       }
@@ -39,15 +41,28 @@ public enum ProcessList {
     return (processes, warnings)
   }
 
-  static func process(at eprocess: UInt64, layout: Layout, kernel: Kernel) throws(WindowsKernelError) -> Process {
+  /// The process at `eprocess`. Its PEB and times are 0 when unreadable, each with a line in `warnings`
+  /// naming the member, its address and why (a PEB that cannot be read is not "no PEB" silently).
+  static func process(at eprocess: UInt64, layout: Layout, kernel: Kernel, warnings: inout [String])
+    throws(WindowsKernelError) -> Process
+  {
     let pid = try kernel.readPointer(eprocess &+ layout.pid)
     let ppid = try kernel.readPointer(eprocess &+ layout.ppid)
     let nameBytes = try kernel.read(eprocess &+ layout.imageFileName, count: 15)
     let name = String(decoding: nameBytes.prefix { $0 != 0 }, as: UTF8.self)
     let dtb = try kernel.readUnsigned(eprocess &+ layout.dtb, width: kernel.pointerSize)
-    let peb = (try? kernel.readPointer(eprocess &+ layout.peb)) ?? 0
-    let create = (try? kernel.readUnsigned(eprocess &+ layout.createTime, width: 8)) ?? 0
-    let exit = (try? kernel.readUnsigned(eprocess &+ layout.exitTime, width: 8)) ?? 0
+    func field(_ member: String, _ offset: UInt64, width: Int) -> UInt64 {
+      do { return try kernel.readUnsigned(eprocess &+ offset, width: width) } catch {
+        warnings.append(
+          WindowsKernelError.unreadableField(
+            structName: "_EPROCESS", field: member, address: eprocess &+ offset, reason: error.description
+          ).description)
+        return 0
+      }
+    }
+    let peb = field("Peb", layout.peb, width: kernel.pointerSize)
+    let create = field("CreateTime", layout.createTime, width: 8)
+    let exit = field("ExitTime", layout.exitTime, width: 8)
     guard pid < 0x1_0000_0000, pid % 4 == 0 else {
       throw .implausible(address: eprocess, structure: "_EPROCESS", detail: "UniqueProcessId \(Hex.format(pid))")
     }

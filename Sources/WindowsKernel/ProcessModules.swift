@@ -25,7 +25,7 @@ public enum ProcessModules {
     let ldr: UInt64
     do { ldr = try space.readPointer(process.peb &+ ldrOffset) } catch { throw .translation(error) }
     guard ldr != 0 else { return ([], ["PEB.Ldr is null (loader not initialised)"]) }
-    let list = RobustListWalk.entries(space: space, head: ldr &+ listOffset, bound: 4096, what: "PEB.Ldr load-order")
+    let list = space.recoveredList(head: ldr &+ listOffset, bound: 4096, what: "PEB.Ldr load-order")
     var warnings = list.warning.map { [$0] } ?? []
     var modules: [UserModule] = []
     for link in list.entries {
@@ -33,8 +33,18 @@ public enum ProcessModules {
       do {
         let base = try space.readPointer(entry &+ dllBase)
         let size = UInt64(try space.readUInt32(entry &+ sizeOfImage))
-        let path = (try? Kernel.readUnicodeString(in: space, at: entry &+ fullName)) ?? ""
-        let name = (try? Kernel.readUnicodeString(in: space, at: entry &+ baseName)) ?? ""
+        // A name that cannot be read stays empty, with a warning naming the member and its address.
+        func string(_ member: String, _ offset: UInt64) -> String {
+          do { return try Kernel.readUnicodeString(in: space, at: entry &+ offset) } catch {
+            warnings.append(
+              WindowsKernelError.unreadableField(
+                structName: "_LDR_DATA_TABLE_ENTRY", field: member, address: entry &+ offset, reason: error.description
+              ).description)
+            return ""
+          }
+        }
+        let path = string("FullDllName", fullName)
+        let name = string("BaseDllName", baseName)
         modules.append(UserModule(name: name, path: path, base: base, size: size, source: "ldr"))
       } catch {
         warnings.append("LDR entry at \(Hex.format(entry)): \(error)")
@@ -103,8 +113,18 @@ extension ProcessModules {
       do {
         let base = UInt64(try space.readUInt32(entry &+ Wow64LoaderLayout.entryDllBase))
         let size = UInt64(try space.readUInt32(entry &+ Wow64LoaderLayout.entrySizeOfImage))
-        let path = (try? readUnicodeString32(in: space, at: entry &+ Wow64LoaderLayout.entryFullDllName)) ?? ""
-        let name = (try? readUnicodeString32(in: space, at: entry &+ Wow64LoaderLayout.entryBaseDllName)) ?? ""
+        func string(_ member: String, _ offset: UInt64) -> String {
+          do { return try readUnicodeString32(in: space, at: entry &+ offset) } catch {
+            warnings.append(
+              WindowsKernelError.unreadableField(
+                structName: "_LDR_DATA_TABLE_ENTRY32", field: member, address: entry &+ offset,
+                reason: String(describing: error)
+              ).description)
+            return ""
+          }
+        }
+        let path = string("FullDllName", Wow64LoaderLayout.entryFullDllName)
+        let name = string("BaseDllName", Wow64LoaderLayout.entryBaseDllName)
         modules.append(UserModule(name: name, path: path, base: base, size: size, source: "ldr32"))
       } catch {
         warnings.append("LDR_DATA_TABLE_ENTRY32 at \(Hex.format(entry)): \(error)")
@@ -161,24 +181,7 @@ extension ProcessModules {
   public static func walkList32(space: VirtualAddressSpace, head: UInt64, bound: Int) -> (
     entries: [UInt64], warning: String?
   ) {
-    var entries: [UInt64] = []
-    var seen: Set<UInt64> = [head]
-    var current = head
-    while true {
-      let next: UInt64
-      do { next = UInt64(try space.readUInt32(current)) } catch {
-        return (
-          entries.last == current ? Array(entries.dropLast()) : entries,
-          "link at \(Hex.format(current)) unreadable: \(error)"
-        )
-      }
-      if next == head { return (entries, nil) }
-      guard seen.insert(next).inserted else {
-        return (entries, "loops back to \(Hex.format(next)) after \(entries.count) entries")
-      }
-      guard entries.count < bound else { return (entries, "has more than \(bound) entries") }
-      entries.append(next)
-      current = next
-    }
+    let walk = space.listEntries(head: head, bound: bound, linkWidth: 4)
+    return (walk.readableEntries(linkWidth: 4), walk.isComplete ? nil : walk.stop.description)
   }
 }

@@ -46,6 +46,7 @@ public enum VadTree {
     let right = try kernel.offset("_RTL_BALANCED_NODE", "Right")
     let startVpn = try kernel.offset("_MMVAD_SHORT", "StartingVpn")
     let endVpn = try kernel.offset("_MMVAD_SHORT", "EndingVpn")
+    // The High bytes exist only where VPNs exceed 32 bits (x64); their absence is not an error.
     let startHigh = try? kernel.offset("_MMVAD_SHORT", "StartingVpnHigh")
     let endHigh = try? kernel.offset("_MMVAD_SHORT", "EndingVpnHigh")
     let flagsOffset = try kernel.offset("_MMVAD_SHORT", "u")
@@ -53,6 +54,12 @@ public enum VadTree {
     let privateBit = kernel.profile.field("_MMVAD_FLAGS", "PrivateMemory")
     var vads: [Vad] = []
     var warnings: [String] = []
+    // Without these bit fields every VAD would read as protection 0 / not private: say so once.
+    for (member, field) in [("Protection", protection), ("PrivateMemory", privateBit)] where bits(0, field) == nil {
+      warnings.append(
+        "\(WindowsKernelError.missingField(structName: "_MMVAD_FLAGS", field: member)) (or is not a bit field); "
+          + "\(member == "Protection" ? "protections read as 0" : "no VAD reads as private")")
+    }
     var stack: [UInt64] = root == 0 ? [] : [root]
     var seen: Set<UInt64> = []
     while let node = stack.popLast() {
@@ -67,8 +74,14 @@ public enum VadTree {
       do {
         let low = try kernel.readUnsigned(node &+ startVpn, width: 4)
         let high = try kernel.readUnsigned(node &+ endVpn, width: 4)
-        let lowHigh = startHigh.flatMap { try? kernel.readUnsigned(node &+ $0, width: 1) } ?? 0
-        let highHigh = endHigh.flatMap { try? kernel.readUnsigned(node &+ $0, width: 1) } ?? 0
+        let lowHigh =
+          try startHigh.map { offset throws(WindowsKernelError) in
+            try kernel.readUnsigned(node &+ offset, width: 1)
+          } ?? 0
+        let highHigh =
+          try endHigh.map { offset throws(WindowsKernelError) in
+            try kernel.readUnsigned(node &+ offset, width: 1)
+          } ?? 0
         let flags = try kernel.readUnsigned(node &+ flagsOffset, width: 4)
         // VPNs are at most 32 + 8 bits wide, so neither shift can lose bits.
         let start = (low | lowHigh << 32) << 12

@@ -24,10 +24,11 @@ struct DemoImageWriter: ParsableCommand {
   /// SizeOfImage of ntoskrnl.exe 10.0.19041.1415 (its PE optional header).
   static let kernelSizeOfImage: UInt64 = 0xE0_4000
   /// The structs the demo writes from the profile (the callback records come from the builder's table).
-  static let profileStructs = [
-    "_LIST_ENTRY", "_UNICODE_STRING", "_KLDR_DATA_TABLE_ENTRY", "_EPROCESS", "_KPROCESS", "_KUSER_SHARED_DATA",
-    "_OBJECT_TYPE",
-  ]
+  static let profileStructs =
+    [
+      "_LIST_ENTRY", "_UNICODE_STRING", "_KLDR_DATA_TABLE_ENTRY", "_EPROCESS", "_KPROCESS", "_KUSER_SHARED_DATA",
+      "_OBJECT_TYPE",
+    ] + DemoScenario.etwStructs
 
   func run() throws {
     let defaults = WindowsImageConfiguration(seed: seed)

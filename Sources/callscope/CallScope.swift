@@ -2,6 +2,7 @@
 // 0 done, 1 findings with --fail-on-findings, 2 bad usage or unreadable input.
 
 import ArgumentParser
+import BinaryReading
 
 #if canImport(Glibc)
   import Glibc
@@ -20,8 +21,8 @@ struct CallScope: ParsableCommand {
       """,
     subcommands: [
       InfoCommand.self, CallbacksCommand.self, KCTCommand.self, ObjectsCommand.self, ModulesCommand.self,
-      ProcessesCommand.self, ReadCommand.self, ConvertCommand.self, DiffCommand.self, SymbolsCommand.self,
-      DemoCommand.self,
+      ProcessesCommand.self, ReadCommand.self, ConvertCommand.self, DiffCommand.self, WatchCommand.self,
+      SymbolsCommand.self, DemoCommand.self, TraceCommand.self,
     ])
 
   static func main() {
@@ -29,12 +30,22 @@ struct CallScope: ParsableCommand {
     do {
       var command = try parseAsRoot()
       try command.run()
+      if let shrink = MappedFile.shrinkError() { throw shrink }
     } catch let exit as FindingsExit {
+      if let shrink = MappedFile.shrinkError() {
+        Terminal.standardError.write("callscope: \(shrink)\n")
+        Foundation_exit(2)
+      }
       Foundation_exit(exit.status)
     } catch let code as ExitCode where code != .success && code != .validationFailure {
       // The command printed its own message already.
       Foundation_exit(code == .failure ? 2 : code.rawValue)
     } catch {
+      // A file that shrank under its mapping is the cause of whatever failed after it.
+      if let shrink = MappedFile.shrinkError() {
+        Terminal.standardError.write("callscope: \(shrink)\n")
+        Foundation_exit(2)
+      }
       let code = exitCode(for: error)
       if code == .success {
         print(fullMessage(for: error))

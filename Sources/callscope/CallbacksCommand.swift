@@ -4,6 +4,7 @@ import Analysis
 import ArgumentParser
 import Callbacks
 import Reports
+import Symbols
 import WindowsKernel
 
 struct CallbacksCommand: ParsableCommand {
@@ -12,11 +13,13 @@ struct CallbacksCommand: ParsableCommand {
     abstract:
       "List every kernel callback (notify routines, registry, object, bugcheck, I/O, power, PnP, …) with owners.")
 
-  @OptionGroup var imageOptions: ImageOptions
+  @OptionGroup var imageOptions: OptionalImageOptions
   @OptionGroup var symbolOptions: SymbolOptions
   @OptionGroup var outputOptions: OutputOptions
 
-  @Option(help: "Comma-separated family ids to read (default: all). `--family list` prints them.")
+  @Option(
+    help:
+      "Comma-separated family ids to read (default: all). `--family list` describes every family (no image needed).")
   var family: String?
 
   @Flag(help: "Also carve callback blocks from pool (one pass over memory) and report orphaned ones.")
@@ -31,7 +34,14 @@ struct CallbacksCommand: ParsableCommand {
   var explain = false
 
   func validate() throws {
-    if let family, family != "list" {
+    if family == "list" {
+      guard outputOptions.format != .html else {
+        throw ValidationError("--family list offers table, json, jsonl or csv")
+      }
+      return
+    }
+    guard imageOptions.image != nil else { throw ValidationError("Missing expected argument '<image>'") }
+    if let family {
       let unknown = Set(family.split(separator: ",").map(String.init)).subtracting(CallbackScanner.familyIDs)
       guard unknown.isEmpty else {
         throw ValidationError(
@@ -42,10 +52,13 @@ struct CallbacksCommand: ParsableCommand {
 
   func run() throws {
     if family == "list" {
-      Terminal.standardOutput.write(CallbackScanner.familyIDs.joined(separator: "\n") + "\n")
+      let report = FamilyListReport(
+        families: CallbackFamilyCatalog.all,
+        coverage: try CallbackFamilyCatalog.coverage(in: try BundledProfiles.shipped()))
+      try outputOptions.emit(report.rendered(outputOptions.format))
       return
     }
-    let session = try KernelSession(image: imageOptions, symbols: symbolOptions)
+    let session = try KernelSession(image: try imageOptions.required(), symbols: symbolOptions)
     let analysis = CallbackAnalysis(
       kernel: session.kernel, build: session.buildNumber,
       selection: family.map { Set($0.split(separator: ",").map(String.init)) }, carve: carve,
@@ -58,6 +71,7 @@ struct CallbacksCommand: ParsableCommand {
     }
     let verdicts = analysis.verdicts
     var report = CallbacksReport(context: session.context, results: results, verdicts: verdicts)
+    report.warnings = analysis.warnings + report.warnings
     report.located = session.located.map { LocatedSymbolsReport($0, base: session.kernel.image.base) }
     report.explain = explain
     // HTML is its own page (HTMLReport); the other formats come from the report itself.

@@ -11,14 +11,17 @@ struct ConvertCommand: ParsableCommand {
     commandName: "convert",
     abstract: "Write the image as a 64-bit full Windows crash dump (open it in WinDbg).",
     discussion: """
-      The header gets the DTB and kernel found by discovery (or given with --dtb/--kernel-base); \
-      every backed physical page is written as a physical-memory run. The file is written to a \
-      temporary name and renamed when complete.
+      The header gets the DTB found by discovery (or given with --dtb), and KdDebuggerDataBlock, \
+      PsLoadedModuleList, PsActiveProcessHead and PfnDataBase from the kernel's symbols (or, without \
+      a matching symbol file, from its exports and code); a field that cannot be resolved is left 0 \
+      with a warning naming it. Every backed physical page is written as a physical-memory run. The \
+      file is written to a temporary name and renamed when complete.
       """)
 
   enum Target: String, ExpressibleByArgument { case dmp }
 
   @OptionGroup var imageOptions: ImageOptions
+  @OptionGroup var symbolOptions: SymbolOptions
 
   @Option(help: "Output format (only dmp).")
   var to: Target = .dmp
@@ -35,7 +38,19 @@ struct ConvertCommand: ParsableCommand {
       throw ValidationError(system.kernelError?.description ?? "kernel not found; give --kernel-base")
     }
     let build = SharedUserData.version(in: system.space)?.build ?? Self.buildNumber(from: kernel.fileVersion) ?? 0
-    let kernelSymbols = KernelSymbolAddresses.resolve(system: system)
+    // The header's kernel variables come from the profile (symbol file, or exports and code);
+    // without one the dump is still written, each unknown field named in a warning.
+    var profileKernel: Kernel?
+    var profileError: String?
+    do {
+      let (profile, _) = try ProfileResolution.kernelProfile(
+        memory: memory, system: system, image: kernel, options: symbolOptions)
+      profileKernel = Kernel(space: system.space, image: kernel, profile: profile)
+    } catch {
+      profileError = "no kernel profile: \(error)"
+    }
+    let kernelSymbols = KernelSymbolAddresses.resolve(kernel: profileKernel, profileError: profileError)
+    for warning in kernelSymbols.warnings { Terminal.standardError.write("callscope: warning: \(warning)\n") }
     let parameters = CrashDumpWriter.Parameters(
       dtb: system.space.dtb,
       kdDebuggerDataBlock: kernelSymbols.kdDebuggerDataBlock ?? 0,

@@ -19,33 +19,67 @@ struct Address: ExpressibleByArgument, Sendable {
 extension PagingMode: ExpressibleByArgument {}
 extension OutputFormat: ExpressibleByArgument {}
 
-/// The image argument and the overrides of discovery.
-struct ImageOptions: ParsableArguments {
-  @Argument(help: "Memory image: raw/.vmem, LiME, ELF core, or Windows crash dump.")
-  var image: String
+/// `--kernel-base`, the override of discovery that also applies to a live stub (`trace`, which reads
+/// through the stopped CPU's own page tables, so `--dtb` and `--paging` mean nothing there).
+struct KernelBaseOverride: ParsableArguments {
+  @Option(name: .customLong("kernel-base"), help: "Virtual address of ntoskrnl's image (default: discovered).")
+  var kernelBase: Address?
+}
 
+/// The overrides of discovery every command that reads a kernel from an image or RAM file takes.
+struct DiscoveryOverrides: ParsableArguments {
   @Option(help: "Directory table base (physical address of the top-level page table).")
   var dtb: Address?
 
   @Option(help: "Paging mode: x64-4level, x64-5level, x86-pae or x86.")
   var paging: PagingMode?
 
-  @Option(name: .customLong("kernel-base"), help: "Virtual address of ntoskrnl's image.")
-  var kernelBase: Address?
+  @OptionGroup var kernel: KernelBaseOverride
+
+  var kernelBase: Address? { kernel.kernelBase }
 
   var discoveryOptions: DiscoveryOptions {
     DiscoveryOptions(dtb: dtb?.value, paging: paging, kernelBase: kernelBase?.value)
   }
+}
+
+/// The image argument and the overrides of discovery.
+struct ImageOptions: ParsableArguments {
+  @Argument(help: "Memory image: raw/.vmem, LiME, ELF core, or Windows crash dump.")
+  var image: String
+
+  @OptionGroup var overrides: DiscoveryOverrides
+
+  var dtb: Address? { overrides.dtb }
+  var paging: PagingMode? { overrides.paging }
+  var discoveryOptions: DiscoveryOptions { overrides.discoveryOptions }
 
   /// Opens the image (format detected from content).
   func open() throws -> any PhysicalMemory {
-    try MemoryImageOpener.open(path: image)
+    try MemoryImageOpener.open(path: image, progress: Progress.bar(label: "decompressing"))
   }
 
   /// Opens the image and runs discovery.
   func discover() throws -> (any PhysicalMemory, DiscoveredSystem) {
     let memory = try open()
     return (memory, try KernelDiscovery.discover(memory: memory, options: discoveryOptions))
+  }
+}
+
+/// The image options of a command that can also run without an image (`callbacks --family list`).
+struct OptionalImageOptions: ParsableArguments {
+  @Argument(help: "Memory image: raw/.vmem, LiME, ELF core, or Windows crash dump.")
+  var image: String?
+
+  @OptionGroup var overrides: DiscoveryOverrides
+
+  /// The options with the image present, or the usage error naming what is missing.
+  func required() throws -> ImageOptions {
+    guard let image else { throw ValidationError("Missing expected argument '<image>'") }
+    var options = ImageOptions()
+    options.image = image
+    options.overrides = overrides
+    return options
   }
 }
 
@@ -59,6 +93,8 @@ struct OutputOptions: ParsableArguments {
 
   /// Writes the finished report.
   func emit(_ text: String) throws {
+    // A report built while an input file shrank read zeros for its lost pages: none is written.
+    if let shrink = MappedFile.shrinkError() { throw shrink }
     if let output {
       try FileWriter.write(text, to: output)
     } else {

@@ -1,6 +1,7 @@
 // `callscope kct IMAGE [--map]`: KernelCallbackTable per process, or the ApiNumber → __fn map.
 
 import AddressSpace
+import Analysis
 import ArgumentParser
 import Callbacks
 import PortableExecutable
@@ -13,16 +14,17 @@ struct KCTCommand: ParsableCommand {
     commandName: "kct",
     abstract: "Check each process's PEB.KernelCallbackTable against user32!apfnDispatch (hijack detection).",
     discussion: """
-      The expected table comes from user32's PDB found through the symbol path (names from its \
-      __fn* publics); without it, from the value most GUI processes share, bounded by user32's image. \
-      --map prints the index → routine (and __fnXXX name) table of the image's build.
+      The expected table comes from user32's PDB found through the symbol path (names: every public at \
+      each slot's routine); without it, from the value most GUI processes share, bounded by user32's \
+      image, named from the bundled table of the build (labelled bundled-names). With the PDB, each slot \
+      where the bundled table disagrees is reported. --map prints the index → routine → name table.
       """)
 
   @OptionGroup var imageOptions: ImageOptions
   @OptionGroup var symbolOptions: SymbolOptions
   @OptionGroup var outputOptions: OutputOptions
 
-  @Flag(help: "Print the ApiNumber → __fnXXX map instead of the per-process check.")
+  @Flag(help: "Print the ApiNumber → routine name map instead of the per-process check.")
   var map = false
 
   @Flag(name: .customLong("fail-on-findings"), help: "Exit with status 1 when a table or slot is flagged.")
@@ -38,41 +40,17 @@ struct KCTCommand: ParsableCommand {
     let (processes, processWarnings) = try ProcessList.read(kernel)
     let gathered = KernelCallbackTableScanner.gather(kernel, processes: processes)
     var warnings = processWarnings
-    var expected = fromPDB(gathered, kernel: kernel, warnings: &warnings)
+    var expected = KCTExpectation.fromPDB(gathered, kernel: kernel, options: symbolOptions, warnings: &warnings)
     if expected == nil { expected = KernelCallbackTableScanner.majority(gathered, kernel: kernel) }
-    let checked = KernelCallbackTableScanner.check(gathered, expected: expected, kernel: kernel)
+    if var table = expected {
+      // Names without the PDB, or the PDB's names checked against the bundled ones.
+      warnings += table.applyBundledNames(build: session.buildNumber)
+      expected = table
+    }
+    let checked = CallbackTableVerdicts.check(gathered, expected: expected, kernel: kernel)
     let report = CallbackTableReport(
       context: session.context, processes: checked, expected: expected, warnings: warnings)
     try outputOptions.emit(map ? report.renderedMap(outputOptions.format) : report.rendered(outputOptions.format))
     if failOnFindings, report.hasFindings { throw FindingsExit() }
-  }
-
-  /// The expectation from user32's PDB: apfnDispatch's address and the __fn* names of its slots.
-  private func fromPDB(_ gathered: [KernelCallbackTableScanner.Gathered], kernel: Kernel, warnings: inout [String])
-    -> ExpectedCallbackTable?
-  {
-    guard
-      let host = gathered.first(where: { $0.user32 != nil && $0.table != 0 })
-        ?? gathered.first(where: { $0.user32 != nil }),
-      let user32 = host.user32
-    else { return nil }
-    let space = ProcessList.addressSpace(of: host.process, kernel: kernel)
-    let source = VirtualByteSource(
-      space: space, base: user32.base, size: user32.size, name: "user32.dll in pid \(host.process.pid)")
-    guard let pe = try? PEImage(source: source, layout: .mapped), let cv = try? pe.codeView() else {
-      warnings.append("user32.dll's debug directory is not readable; expected table taken from the processes")
-      return nil
-    }
-    let identity = PDBIdentity(name: "user32.pdb", guid: cv.guidString, age: cv.age)
-    guard let profile = ProfileResolution.loadOptional(identity: identity, options: symbolOptions),
-      let expected = KernelCallbackTableScanner.expected(
-        fromPDB: profile, user32: user32, process: host.process, kernel: kernel)
-    else {
-      warnings.append(
-        "user32.pdb \(identity.isfKey) (with apfnDispatch) not found on the symbol path; "
-          + "expected table taken from the processes")
-      return nil
-    }
-    return expected
   }
 }

@@ -18,7 +18,12 @@ struct KernelSession {
   var located: LocatedProfile? { kernel.profile as? LocatedProfile }
 
   init(image: ImageOptions, symbols: SymbolOptions) throws {
-    let (memory, system) = try image.discover()
+    try self.init(memory: try image.open(), discovery: image.discoveryOptions, symbols: symbols)
+  }
+
+  /// The session over memory already open (a live guest's RAM for `watch`).
+  init(memory: any PhysicalMemory, discovery: DiscoveryOptions, symbols: SymbolOptions) throws {
+    let system = try KernelDiscovery.discover(memory: memory, options: discovery)
     guard let kernelImage = system.kernel else {
       throw ValidationError(system.kernelError?.description ?? "kernel not found; give --kernel-base")
     }

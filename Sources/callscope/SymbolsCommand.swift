@@ -2,6 +2,7 @@
 // struct layouts, fetch a PDB from a symbol server, and build the bundled-profile file from ISF files.
 
 import ArgumentParser
+import Callbacks
 import Foundation
 import MemoryImage
 import Symbols
@@ -158,7 +159,9 @@ extension SymbolsCommand {
         for n in structs {
           var f: [String: Int] = [:]
           for (k, v) in profile.fields(of: n) ?? [:] { f[k] = v.offset }
-          t[n] = ["size": profile.structSize(n) ?? 0, "fields": f] as [String: Any]
+          // A size the profile does not give is null, not 0.
+          let size: Any = profile.structSize(n).flatMap { $0 >= 0 ? $0 : nil } ?? NSNull()
+          t[n] = ["size": size, "fields": f] as [String: Any]
         }
         let id = profile.identity
         try SymbolsCommand.writeJSON([
@@ -172,7 +175,8 @@ extension SymbolsCommand {
       for n in symbols { if let i = profile.symbol(n) { print("\(n) \(SymbolsCommand.hex(i.rva))") } }
       print("\nSTRUCT FIELD OFFSET")
       for n in structs {
-        print("\(n) size \(SymbolsCommand.hex(UInt64(max(profile.structSize(n) ?? 0, 0))))")
+        let size = profile.structSize(n).flatMap { $0 >= 0 ? SymbolsCommand.hex(UInt64($0)) : nil } ?? "unknown"
+        print("\(n) size \(size)")
         let fields = (profile.fields(of: n) ?? [:]).sorted { ($0.value.offset, $0.key) < ($1.value.offset, $1.key) }
         for (k, v) in fields {
           var line = "  +\(SymbolsCommand.hex(UInt64(max(v.offset, 0)))) \(k)"
@@ -269,7 +273,10 @@ extension SymbolsCommand {
         versions.merge(ISFDirectory.versions(inDirectory: parent)) { a, _ in a }
       }
       guard !entries.isEmpty else { throw SymbolsCommand.failure("\(isfDir): no <pdb>/<GUID>-<AGE>.json* files") }
-      var writer = BundleWriter()
+      // The kernel model's symbols and structs, then every callback family's (their descriptors).
+      var writer = BundleWriter(
+        symbols: FamilyDescriptor.unique(BundledCatalog.symbols + FamilyDescriptor.bundledSymbols),
+        structs: FamilyDescriptor.unique(BundledCatalog.structs + FamilyDescriptor.bundledStructs))
       do {
         for e in entries {
           let p = try ISFProfile(path: e.path)

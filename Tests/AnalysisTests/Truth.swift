@@ -63,6 +63,10 @@ struct Truth: Sendable {
   var modules: [TruthModule]
   /// Family ids listed in `families_skipped` (their symbol is missing in this build).
   var familiesSkipped: [String]
+  /// The families the truth speaks for: `callscope_family_map`, the planted callbacks' families and
+  /// the skipped ones. A family outside it (e.g. etw-provider, whose state the generator leaves
+  /// null) is not described by the truth either way.
+  var familiesCovered: Set<String>
   var counters: [String: Int]
   /// Empty unless the image is one of the corrupt-* ones.
   var expectedStillReported: [TruthExpected]
@@ -116,6 +120,8 @@ struct Truth: Sendable {
     familiesSkipped = ((top["families_skipped"] as? [[String: Any]]) ?? []).compactMap {
       string($0["callscope_family"])
     }
+    let mapped = ((top["callscope_family_map"] as? [String: Any]) ?? [:]).values.compactMap { string($0) }
+    familiesCovered = Set(mapped + callbacks.map(\.family) + familiesSkipped)
     counters = ((top["counters"] as? [String: Any]) ?? [:]).compactMapValues { int($0) }
     let expected = (top["expected_still_reported"] as? [String: Any])?["callbacks"] as? [[String: Any]] ?? []
     expectedStillReported = expected.compactMap { e in

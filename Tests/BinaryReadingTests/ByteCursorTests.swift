@@ -37,6 +37,41 @@ import Testing
     #expect(throws: BinaryReadError.self) { try limited.readCString(limit: 2) }
   }
 
+  @Test func utf8StringsDecodeInPlaceWithTheSameChecks() throws {
+    // "é" (C3 A9), a lone continuation byte (repaired to U+FFFD), then the NUL.
+    var c = ByteCursor([0x41, 0xc3, 0xa9, 0x80, 0x00, 0x42, 0x00], source: "u")
+    #expect(try c.readUTF8CString() == "A\u{e9}\u{fffd}")
+    #expect(c.offset == 5)
+    #expect(try c.readUTF8CString(limit: 1) == "B")  // the NUL may stand right after `limit` bytes
+    var limited = ByteCursor([0x41, 0x42, 0x43, 0x00], source: "u")
+    #expect(throws: BinaryReadError.invalid(source: "u", offset: 0, message: "unterminated string (limit 2)")) {
+      try limited.readUTF8CString(limit: 2)
+    }
+    #expect(limited.offset == 0)  // a failed read does not move
+    var window = ByteCursor(bytes, offset: 8, end: 10)  // the NUL at 10 lies outside
+    #expect(throws: BinaryReadError.self) { try window.readUTF8CString() }
+  }
+
+  @Test func aWindowConfinesEveryRead() throws {
+    // A record at 4..<8 inside the bytes: reads beyond 8 fail although the bytes go on.
+    var c = ByteCursor(bytes, origin: 0x1000, source: "t", offset: 4, end: 8)
+    #expect(c.remaining == 4)
+    #expect(try c.readLE(UInt32.self) == 3)
+    #expect(throws: BinaryReadError.outOfBounds(source: "t", offset: 0x1008, count: 1, size: 0x1008)) {
+      try c.readLE(UInt8.self)
+    }
+    #expect(throws: BinaryReadError.self) { try c.getLE(UInt16.self, at: 8) }
+    // The NUL at 10 lies outside a window ending at 10: the name is unterminated there.
+    var name = ByteCursor(bytes, offset: 8, end: 10)
+    #expect(throws: BinaryReadError.self) { try name.readCString() }
+    #expect(throws: BinaryReadError.self) { try name.skipCString() }
+    var whole = ByteCursor(bytes, offset: 8)
+    try whole.skipCString()
+    #expect(whole.offset == 11)
+    #expect(ByteCursor(bytes, offset: 99, end: -3).offset == 0)  // clamped, never out of range
+    #expect(ByteCursor(bytes, end: 8).words(width: 4) == [0x0090_5a4d, 3])
+  }
+
   @Test func alignMovesToTheNextMultiple() throws {
     var c = ByteCursor([UInt8](repeating: 0, count: 16))
     try c.skip(3)

@@ -4,9 +4,10 @@
 
 import Callbacks
 import Testing
+import WindowsKernel
 
 @Suite struct CStructLayoutTests {
-  @Test func membersAlignNaturally() {
+  @Test func membersAlignNaturally() throws {
     let members: [(String, CType)] = [("a", .u8), ("b", .u32), ("c", .u16), ("d", .pointer), ("e", .u8)]
     let x64 = CStructLayout("S", pointerSize: 8, members)
     let x86 = CStructLayout("S", pointerSize: 4, members)
@@ -14,11 +15,11 @@ import Testing
     #expect(x64.size == 0x20)
     #expect(x86.offsets == ["a": 0, "b": 4, "c": 8, "d": 0x0c, "e": 0x10])
     #expect(x86.size == 0x14)
-    #expect(x64["d"] == 0x10)
+    #expect(try x64["d"] == 0x10)
     #expect(x64.name == "S")
   }
 
-  @Test func largeIntegerIsEightAlignedOnX86Too() {
+  @Test func largeIntegerIsEightAlignedOnX86Too() throws {
     let members: [(String, CType)] = [("a", .u32), ("b", .largeInteger), ("c", .u8)]
     for p in [4, 8] {
       let l = CStructLayout("L", pointerSize: p, members)
@@ -26,7 +27,7 @@ import Testing
       #expect(l.size == 0x18)
     }
     let u64 = CStructLayout("Q", pointerSize: 4, [("a", .u8), ("q", .u64)])
-    #expect(u64["q"] == 8)
+    #expect(try u64["q"] == 8)
   }
 
   @Test func guidIsFourAligned() {
@@ -51,11 +52,11 @@ import Testing
     #expect(CStructLayout("N", pointerSize: 4, members).offsets == ["a": 0, "n": 4, "first": 4])
   }
 
-  @Test func rawBytesUseTheirOwnAlignment() {
+  @Test func rawBytesUseTheirOwnAlignment() throws {
     let l = CStructLayout("B", pointerSize: 8, [("a", .u8), ("r", .bytes(count: 5, alignment: 1)), ("p", .pointer)])
     #expect(l.offsets == ["a": 0, "r": 1, "p": 8])
     let aligned = CStructLayout("B", pointerSize: 8, [("a", .u8), ("r", .bytes(count: 3, alignment: 4))])
-    #expect(aligned["r"] == 4)
+    #expect(try aligned["r"] == 4)
     #expect(aligned.size == 8)
   }
 
@@ -63,7 +64,19 @@ import Testing
     let empty = CStructLayout("E", pointerSize: 8, [])
     #expect(empty.size == 0)
     #expect(empty.offsets.isEmpty)
-    // A member that was never declared answers 0 (the layout tests catch the typo) instead of trapping.
-    #expect(CStructLayout("M", pointerSize: 8, [("a", .u8), ("b", .u32)])["nope"] == 0)
+    // A member that was never declared is an error naming struct.member — not offset 0 (which would
+    // silently read member `a`).
+    let layout = CStructLayout("M", pointerSize: 8, [("a", .u8), ("b", .u32)])
+    do {
+      let offset = try layout["nope"]
+      Issue.record("undeclared member answered \(offset)")
+    } catch {
+      guard case .undeclaredMember(let structName, let member) = error else {
+        Issue.record("unexpected error \(error)")
+        return
+      }
+      #expect(structName == "M" && member == "nope")
+      #expect(error.description.contains("M.nope"))
+    }
   }
 }

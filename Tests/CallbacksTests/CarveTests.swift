@@ -87,7 +87,7 @@ import WindowsKernel
         let function = try #require(TestData.hex(record["function"]))
         let row = try #require(orphans.first { $0.routine == function }, "orphan for \(function)")
         #expect(row.family == "callback-object")
-        #expect(row.flags == ["orphaned"])
+        #expect(row.detail("carve") == .string("orphaned"))
         #expect(row.detail("linked") == .bool(false))
         #expect(row.detail("object") == .string("\\Callback\\SetSystemTime"))
         #expect(row.detail("callbackObject") == TestData.hex(extra["callback_object_va"]).map(DetailValue.address))

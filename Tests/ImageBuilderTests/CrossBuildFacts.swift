@@ -57,10 +57,11 @@ struct CrossBuildFacts: Sendable {
 enum CrossBuildData {
   /// Structs the demo writes from the build's own layouts (a build lacking one, e.g.
   /// `_KLDR_DATA_TABLE_ENTRY` on Windows 7 and 8.1, is simply left out).
-  static let structs = [
-    "_LIST_ENTRY", "_UNICODE_STRING", "_KLDR_DATA_TABLE_ENTRY", "_LDR_DATA_TABLE_ENTRY", "_EPROCESS", "_KPROCESS",
-    "_KUSER_SHARED_DATA", "_OBJECT_TYPE",
-  ]
+  static let structs =
+    [
+      "_LIST_ENTRY", "_UNICODE_STRING", "_KLDR_DATA_TABLE_ENTRY", "_LDR_DATA_TABLE_ENTRY", "_EPROCESS", "_KPROCESS",
+      "_KUSER_SHARED_DATA", "_OBJECT_TYPE",
+    ] + DemoScenario.etwStructs
 
   /// argv: the struct names joined by commas, then ISF paths. Prints one object per ISF:
   /// {symbols: {name: rva}, maxRVA, structs: {name: {size, fields: {name: [offset, width]}}}}.

@@ -39,6 +39,7 @@ struct CrossBuildTests {
     "alt-syscall": ["PsAltSystemCallHandlers"], "pico": ["PspPicoProviderRoutines"],
     "silo-monitor": ["PspSiloMonitorList"],
     "power-coalescing": ["PopCoalRegistrationList", "PopCoalescingCallbackRoutine"],
+    "etw-provider": ["EtwpHostSiloState", "PspHostSiloGlobals"],
   ]
 
   /// PO_COALESCING_CALLBACK_V1 on x64 (WinObjEx64 ntos.h: PushLock, CoalescingCallback, SelfPtr,

@@ -1,12 +1,18 @@
-// The shipped bundle against every one of the 213 ISF files it was built from: each catalog
-// symbol's RVA and every field (offset, type, bits) of each catalog struct, as python reads them.
+// The shipped bundle against every one of the 213 ISF files it was built from: each symbol's RVA and
+// every field (offset, type, bits) of each struct the kernel model (BundledCatalog) and the callback
+// families (their descriptors) keep, as python reads them.
 
+import Callbacks
 import Foundation
 import Symbols
 import TestData
 import Testing
 
 @Suite struct BundledProfileTests {
+  /// What `callscope symbols bundle` keeps: the kernel model's, then the families'.
+  static let symbols = FamilyDescriptor.unique(BundledCatalog.symbols + FamilyDescriptor.bundledSymbols)
+  static let structs = FamilyDescriptor.unique(BundledCatalog.structs + FamilyDescriptor.bundledStructs)
+
   static let script =
     ISFOracle.prelude + ISFOracle.pythonRender + """
       req = json.load(open(sys.argv[1]))
@@ -30,7 +36,7 @@ import Testing
     let expected = try #require(
       try ISFOracle.run(
         Self.script,
-        request: ["files": files, "symbols": BundledCatalog.symbols, "structs": BundledCatalog.structs], cached: true)
+        request: ["files": files, "symbols": Self.symbols, "structs": Self.structs], cached: true)
         as? [[String: Any]])
     #expect(expected.count == files.count)
     let bundle = try BundledProfiles.shipped()
@@ -49,7 +55,7 @@ import Testing
       let profile = try #require(try bundle.profile(for: id), "build \(id) missing from the bundle")
       #expect(profile.source == .bundled)
       let symbols = try #require(build["symbols"] as? [String: Int])
-      for name in BundledCatalog.symbols {
+      for name in Self.symbols {
         let got = profile.symbol(name)
         if let rva = symbols[name] {
           check(
@@ -61,7 +67,7 @@ import Testing
         }
       }
       let types = try #require(build["types"] as? [String: [String: Any]])
-      for name in BundledCatalog.structs {
+      for name in Self.structs {
         guard let t = types[name] else {
           check(profile.structSize(name) == nil, "\(id) \(name) should be absent")
           continue

@@ -5,6 +5,7 @@
 // bucket chain. Each must give partial results and a warning, never a crash or a hang.
 
 import AddressSpace
+import Analysis
 import Callbacks
 import MemoryImage
 import TestData
@@ -150,7 +151,7 @@ import WindowsKernel
           #expect(g.table == c.table, "\(g.process.name)")
         }
       }
-      let checked = KernelCallbackTableScanner.check(
+      let checked = CallbackTableVerdicts.check(
         gathered, expected: KernelCallbackTableScanner.majority(gathered, kernel: patched.kernel),
         kernel: patched.kernel)
       #expect(checked.filter { $0.table != 0 }.map(\.process.name).sorted() == ["notepad.exe", "winlogon.exe"])

@@ -9,6 +9,7 @@
 // (0x7ffe0000; the kernel sees it at 0xfffff78000000000); page walks are done here from raw reads.
 
 import AddressSpace
+import Analysis
 import Callbacks
 import Foundation
 import MemoryImage
@@ -74,7 +75,9 @@ import WindowsKernel
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     let isf = TestData.shared(ISFOffsets.isf)
     try FileManager.default.copyItem(at: isf, to: folder.appendingPathComponent(isf.lastPathComponent))
-    let cache = TestData.cacheDir.appendingPathComponent("volatility-cache-wow64")
+    // A private cache too: a shared one keeps the identifier → path entry of another run's deleted
+    // symbol folder, and Volatility then looks for the table online.
+    let cache = symbols.appendingPathComponent("cache")
     try FileManager.default.createDirectory(at: cache, withIntermediateDirectories: true)
     let result = try TestData.run(
       try TestData.which("vol"),
@@ -224,7 +227,7 @@ import WindowsKernel
     let (processes, _) = try ProcessList.read(fixture.kernel)
     let gathered = KernelCallbackTableScanner.gather(fixture.kernel, processes: processes)
     let expected = KernelCallbackTableScanner.majority(gathered, kernel: fixture.kernel)
-    return (gathered, KernelCallbackTableScanner.check(gathered, expected: expected, kernel: fixture.kernel))
+    return (gathered, CallbackTableVerdicts.check(gathered, expected: expected, kernel: fixture.kernel))
   }
 
   @Test func wow64RowsCarryThe32BitTableAndUser32() throws {
@@ -246,7 +249,9 @@ import WindowsKernel
         let flagged = row.slots.filter { !$0.flags.isEmpty }
         #expect(flagged.map(\.index) == [0])
         #expect(flagged.first?.routine == Self.userPage + Self.injected)
-        #expect(Set(flagged.first?.flags ?? []) == ["slot-outside-module", "slot-differs", "slot-in-private-memory"])
+        #expect(
+          Set(flagged.first?.flags.compactMap { Rule(rawValue: $0) } ?? [])
+            == [.slotOutsideModule, .slotDiffers, .slotInPrivateMemory], "every flag is a Rule")
         #expect(row.slots.dropFirst().map(\.routine) == Array(Self.slots.dropFirst()))
       } else {
         #expect(row.table == Self.userPage + Self.tableClean)

@@ -12,4 +12,5 @@ let benchmarks: @Sendable () -> Void = {
   CallbacksBenchmarks.register()
   LocatorBenchmarks.register()
   CarveBenchmarks.register()
+  WatchBenchmarks.register()
 }

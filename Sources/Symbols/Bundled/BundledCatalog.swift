@@ -1,44 +1,13 @@
-// What CallScope reads from a kernel's symbols: the one list of symbols and structs kept in the
-// bundled profiles (every field of each listed struct is kept, plus the anonymous types embedded
-// in them). Taken from DESIGN.md's callback-family table and the kernel model it describes.
+// What the kernel model reads from a kernel's symbols, kept in the bundled profiles (every field of
+// each listed struct is kept, plus the anonymous types embedded in them); the callback families add
+// theirs from their descriptors when the bundle is written.
 
-/// The symbols and structs the bundled profiles hold for every build.
+/// The symbols and structs of the kernel model the bundled profiles hold for every build. The callback
+/// families' own symbols and structs come from their descriptors (Callbacks' FamilyDescriptor), which
+/// `callscope symbols bundle` adds to these.
 public enum BundledCatalog {
-  /// Kernel variables and functions, by family (DESIGN.md), then the kernel model.
-  public static let symbols: [String] = callbackVariables + registrationRoutines + kernelModel
-
-  /// Callback list heads, arrays and counters named in DESIGN.md's family table.
-  public static let callbackVariables: [String] = [
-    "PspCreateProcessNotifyRoutine", "PspCreateProcessNotifyRoutineCount", "PspCreateProcessNotifyRoutineExCount",
-    "PspCreateThreadNotifyRoutine", "PspCreateThreadNotifyRoutineCount", "PspCreateThreadNotifyRoutineNonSystemCount",
-    "PspLoadImageNotifyRoutine", "PspLoadImageNotifyRoutineCount", "PspNotifyEnableMask",
-    "KeBugCheckCallbackListHead", "KeBugCheckReasonCallbackListHead", "KeBugCheckCallbackLock",
-    "CallbackListHead", "CmpCallBackVector", "CmpCallBackCount", "CmpCallbackCount",
-    "IopNotifyShutdownQueueHead", "IopNotifyLastChanceShutdownQueueHead", "IopFsNotifyChangeQueueHead",
-    "IopDiskFileSystemQueueHead", "IopCdRomFileSystemQueueHead", "IopNetworkFileSystemQueueHead",
-    "IopTapeFileSystemQueueHead", "SeFileSystemNotifyRoutinesHead", "SeFileSystemNotifyRoutinesExHead",
-    "PopRegisteredPowerSettingCallbacks", "RtlpDebugPrintCallbackList", "DbgkLmdCallbacks", "KiNmiCallbackListHead",
-    "ExpCallbackListHead", "ExCallbackObjectType", "PnpDeviceClassNotifyList", "PnpProfileNotifyList", "SeCiCallbacks",
-    "g_CiCallbacks", "EmpCallbackListHead", "ExpHostList", "PsAltSystemCallHandlers", "PspPicoProviderRoutines",
-    "PspSiloMonitorList", "PopCoalescingCallbackRoutine", "PopCoalRegistrationList", "AlpcpLogCallbackListHead",
-  ]
-
-  /// Registration routines: the pattern locators start from these when a variable has no symbol.
-  public static let registrationRoutines: [String] = [
-    "PsSetCreateProcessNotifyRoutine", "PsSetCreateProcessNotifyRoutineEx", "PsSetCreateProcessNotifyRoutineEx2",
-    "PspSetCreateProcessNotifyRoutine", "PsSetCreateThreadNotifyRoutine", "PsSetCreateThreadNotifyRoutineEx",
-    "PspSetCreateThreadNotifyRoutine", "PsSetLoadImageNotifyRoutine", "PsSetLoadImageNotifyRoutineEx",
-    "PsRemoveLoadImageNotifyRoutine", "KeRegisterBugCheckCallback", "KeRegisterBugCheckReasonCallback",
-    "CmRegisterCallback", "CmRegisterCallbackEx", "CmUnRegisterCallback", "CmpRegisterCallbackInternal",
-    "CmpInsertCallbackInListByAltitude", "IoRegisterShutdownNotification", "IoRegisterLastChanceShutdownNotification",
-    "IoRegisterFsRegistrationChange", "IoRegisterFsRegistrationChangeMountAware", "IoRegisterFileSystem",
-    "SeRegisterLogonSessionTerminatedRoutine", "SeRegisterLogonSessionTerminatedRoutineEx",
-    "PoRegisterPowerSettingCallback", "DbgSetDebugPrintCallback", "DbgkLkmdRegisterCallback", "KeRegisterNmiCallback",
-    "ExCreateCallback", "ExRegisterCallback", "ExNotifyCallback", "IoRegisterPlugPlayNotification",
-    "SepInitializeCodeIntegrity", "EmProviderRegister", "ExRegisterExtension", "PsRegisterAltSystemCallHandler",
-    "PsRegisterPicoProvider", "PsRegisterSiloMonitor", "PoRegisterCoalescingCallback", "ObRegisterCallbacks",
-    "KeUserModeCallback",
-  ]
+  /// The kernel model's variables and functions.
+  public static let symbols: [String] = kernelModel
 
   /// Globals of the kernel model: modules, processes, object manager, pool, build.
   public static let kernelModel: [String] = [
@@ -53,30 +22,26 @@ public enum BundledCatalog {
     "KeServiceDescriptorTableShadow", "KiServiceTable", "KiServiceLimit", "MmLoadedUserImageList",
     "PsNtosImageBase", "PsHalImageBase", "KiSystemCall64", "KiSystemCall64Shadow", "KeUserCallbackDispatcher",
     "MmUnloadedDrivers", "MmLastUnloadedDriver", "IopRootDeviceNode", "ExpSystemResourcesList",
+    // KeUserModeCallback: the kernel's way into user mode (trace); ALPC log callbacks (no family yet).
+    "KeUserModeCallback", "AlpcpLogCallbackListHead",
   ]
 
-  /// Structs and unions kept with every field.
+  /// The kernel model's structs and unions, kept with every field.
   public static let structs: [String] = [
     "_EPROCESS", "_KPROCESS", "_ETHREAD", "_KTHREAD", "_PEB", "_PEB32", "_PEB_LDR_DATA", "_LDR_DATA_TABLE_ENTRY",
-    "_KLDR_DATA_TABLE_ENTRY", "_RTL_USER_PROCESS_PARAMETERS", "_CURDIR", "_UNICODE_STRING", "_STRING",
-    "_LIST_ENTRY", "_SINGLE_LIST_ENTRY", "_LIST_ENTRY32", "_LIST_ENTRY64", "_CLIENT_ID", "_KAPC_STATE",
-    "_OBJECT_HEADER", "_OBJECT_HEADER_NAME_INFO", "_OBJECT_HEADER_CREATOR_INFO", "_OBJECT_HEADER_PROCESS_INFO",
+    "_KLDR_DATA_TABLE_ENTRY", "_RTL_USER_PROCESS_PARAMETERS", "_CURDIR", "_UNICODE_STRING", "_STRING", "_LIST_ENTRY",
+    "_SINGLE_LIST_ENTRY", "_LIST_ENTRY32", "_LIST_ENTRY64", "_CLIENT_ID", "_KAPC_STATE", "_OBJECT_HEADER",
+    "_OBJECT_HEADER_NAME_INFO", "_OBJECT_HEADER_CREATOR_INFO", "_OBJECT_HEADER_PROCESS_INFO",
     "_OBJECT_HEADER_QUOTA_INFO", "_OBJECT_HEADER_HANDLE_INFO", "_OBJECT_HEADER_AUDIT_INFO", "_OBJECT_DIRECTORY",
     "_OBJECT_DIRECTORY_ENTRY", "_OBJECT_SYMBOLIC_LINK", "_OBJECT_TYPE", "_OBJECT_TYPE_INITIALIZER",
-    "_OBJECT_NAME_INFORMATION", "_SE_AUDIT_PROCESS_CREATION_INFO", "_EX_FAST_REF", "_EX_RUNDOWN_REF",
-    "_EX_PUSH_LOCK", "_EX_CALLBACK", "_EX_CALLBACK_ROUTINE_BLOCK", "_KBUGCHECK_CALLBACK_RECORD",
-    "_KBUGCHECK_REASON_CALLBACK_RECORD", "_DEVICE_OBJECT", "_DRIVER_OBJECT", "_DRIVER_EXTENSION",
-    "_DEVOBJ_EXTENSION", "_NOTIFICATION_PACKET", "_SHUTDOWN_PACKET", "_CALLBACK_OBJECT", "_CALLBACK_REGISTRATION",
-    "_KNMI_HANDLER_CALLBACK", "_POOL_HEADER", "_POOL_TRACKER_BIG_PAGES", "_MMVAD_SHORT", "_MMVAD",
-    "_MMVAD_FLAGS", "_MMVAD_FLAGS1", "_RTL_BALANCED_NODE", "_RTL_AVL_TREE", "_KUSER_SHARED_DATA",
-    "_SUBSECTION", "_CONTROL_AREA", "_FILE_OBJECT", "_EWOW64PROCESS",
+    "_OBJECT_NAME_INFORMATION", "_SE_AUDIT_PROCESS_CREATION_INFO", "_EX_FAST_REF", "_EX_RUNDOWN_REF", "_EX_PUSH_LOCK",
+    "_EX_CALLBACK", "_DEVICE_OBJECT", "_DRIVER_OBJECT", "_DRIVER_EXTENSION", "_DEVOBJ_EXTENSION", "_POOL_HEADER",
+    "_POOL_TRACKER_BIG_PAGES", "_MMVAD_SHORT", "_MMVAD", "_MMVAD_FLAGS", "_MMVAD_FLAGS1", "_RTL_BALANCED_NODE",
+    "_RTL_AVL_TREE", "_KUSER_SHARED_DATA", "_SUBSECTION", "_CONTROL_AREA", "_FILE_OBJECT", "_EWOW64PROCESS",
     "_HANDLE_TABLE", "_HANDLE_TABLE_ENTRY", "_KDDEBUGGER_DATA64", "_DBGKD_GET_VERSION64", "_KPRCB", "_KPCR",
-    "_IMAGE_DOS_HEADER", "_IMAGE_NT_HEADERS64", "_IMAGE_NT_HEADERS", "_IMAGE_FILE_HEADER",
-    "_IMAGE_OPTIONAL_HEADER64", "_IMAGE_OPTIONAL_HEADER", "_IMAGE_DATA_DIRECTORY", "_IMAGE_SECTION_HEADER",
-    "_IMAGE_DEBUG_DIRECTORY", "_IMAGE_EXPORT_DIRECTORY", "_GUID", "_LARGE_INTEGER", "_DISPATCHER_HEADER",
-    "_KEVENT", "_RTL_CALLBACK_REGISTER", "_CM_CALLBACK_CONTEXT_BLOCK", "_OB_CALLBACK_ENTRY",
-    "_POP_POWER_SETTING_REGISTRATION", "_DEVICE_CLASS_NOTIFY_ENTRY", "_PS_PICO_PROVIDER_ROUTINES",
-    "_SERVER_SILO_MONITOR", "_SEP_LOGON_SESSION_TERMINATED_NOTIFICATION", "_KTIMER",
+    "_IMAGE_DOS_HEADER", "_IMAGE_NT_HEADERS64", "_IMAGE_NT_HEADERS", "_IMAGE_FILE_HEADER", "_IMAGE_OPTIONAL_HEADER64",
+    "_IMAGE_OPTIONAL_HEADER", "_IMAGE_DATA_DIRECTORY", "_IMAGE_SECTION_HEADER", "_IMAGE_DEBUG_DIRECTORY",
+    "_IMAGE_EXPORT_DIRECTORY", "_GUID", "_LARGE_INTEGER", "_DISPATCHER_HEADER", "_KEVENT", "_KTIMER",
   ]
 
   /// True for the compiler-named anonymous types a listed struct embeds (kept with it).

@@ -69,6 +69,7 @@ public final class ISFProfile: KernelProfile {
     } catch {
       throw .io(path: name, message: "\(error)")
     }
+    try ISFTypeCycles.check(parsed.structs, file: name)
     self.init(
       identity: parsed.identity, path: name, formatVersion: parsed.format, machineType: parsed.machineType,
       symbols: parsed.symbols, structs: parsed.structs, enums: parsed.enums, baseTypeSizes: parsed.baseTypeSizes)

@@ -1,111 +1,88 @@
-// A bounds-checked little-endian reader over one PDB stream's bytes, throwing `PDBError` with the
-// file and structure named. Integers are assembled byte by byte: no unsafe loads here.
+// The reads of one PDB stream's bytes: BinaryReading's ByteCursor (the project's one bounds-checked
+// cursor) with its errors named as PDBError, carrying the file and the structure being read.
+
+import BinaryReading
 
 /// Reads integers, byte runs and NUL-terminated names from a stream's bytes; every read is checked.
 struct PDBCursor {
-  let bytes: [UInt8]
-  /// The file, for messages.
-  let file: String
+  private var cursor: ByteCursor
+  /// The file, for messages (the cursor's source: one string per cursor, not two).
+  var file: String { cursor.source }
   /// What is being read (e.g. `TPI stream`), for messages.
   let structure: String
-  /// Position; 0 ≤ offset ≤ end ≤ bytes.count always holds.
-  private(set) var offset: Int
-  /// One past the last byte this cursor may read.
-  let end: Int
 
   init(_ bytes: [UInt8], file: String, structure: String, offset: Int = 0, end: Int? = nil) {
-    self.bytes = bytes
-    self.file = file
+    self.cursor = ByteCursor(bytes, source: file, offset: offset, end: end)
     self.structure = structure
-    let e = min(max(end ?? bytes.count, 0), bytes.count)
-    self.end = e
-    self.offset = min(max(offset, 0), e)
   }
 
-  var remaining: Int { end &- offset }  // offset ≤ end always holds
+  /// The stream's bytes.
+  var bytes: [UInt8] { cursor.bytes }
+  /// Position; 0 ≤ offset ≤ end ≤ bytes.count always holds.
+  var offset: Int { cursor.offset }
+  /// One past the last byte this cursor may read.
+  var end: Int { cursor.end }
+  var remaining: Int { cursor.remaining }
 
-  private func truncated(_ count: Int) -> PDBError {
-    .truncated(
-      file: file, structure: structure, offset: UInt64(offset), needed: UInt64(max(count, 0)),
-      available: UInt64(remaining))
-  }
-
-  private func need(_ count: Int) throws(PDBError) {
-    guard count >= 0, count <= remaining else { throw truncated(count) }
+  /// The cursor's error as a PDBError: a short read is `truncated` (what was needed, what is left),
+  /// anything else `corrupt`.
+  private func named(_ error: BinaryReadError, message: String? = nil) -> PDBError {
+    switch error {
+    case .outOfBounds(_, let offset, let count, _):
+      let available = offset < UInt64(end) ? UInt64(end) &- offset : 0
+      return .truncated(file: file, structure: structure, offset: offset, needed: count, available: available)
+    case .overflow(_, let offset, let what):
+      return .corrupt(file: file, structure: structure, offset: offset, message: "\(what) overflows")
+    case .invalid(_, let offset, let text):
+      return .corrupt(file: file, structure: structure, offset: offset, message: message ?? text)
+    case .io(_, let text):
+      return .corrupt(file: file, structure: structure, offset: UInt64(offset), message: text)
+    }
   }
 
   mutating func u8() throws(PDBError) -> UInt8 {
-    try need(1)
-    let v = bytes[offset]
-    offset &+= 1  // checked by need
-    return v
+    do { return try cursor.readLE(UInt8.self) } catch { throw named(error) }
   }
 
   mutating func u16() throws(PDBError) -> UInt16 {
-    try need(2)
-    let v = UInt16(bytes[offset]) | UInt16(bytes[offset &+ 1]) << 8  // in range: checked by need
-    offset &+= 2
-    return v
+    do { return try cursor.readLE(UInt16.self) } catch { throw named(error) }
   }
 
   mutating func u32() throws(PDBError) -> UInt32 {
-    try need(4)
-    var v: UInt32 = 0
-    for i in 0..<4 { v |= UInt32(bytes[offset &+ i]) << (8 * UInt32(i)) }  // in range: checked by need
-    offset &+= 4
-    return v
+    do { return try cursor.readLE(UInt32.self) } catch { throw named(error) }
   }
 
   mutating func u64() throws(PDBError) -> UInt64 {
-    let lo = try u32()
-    let hi = try u32()
-    return UInt64(hi) << 32 | UInt64(lo)
+    do { return try cursor.readLE(UInt64.self) } catch { throw named(error) }
   }
 
   mutating func i32() throws(PDBError) -> Int32 { Int32(bitPattern: try u32()) }
 
   mutating func bytes(_ count: Int) throws(PDBError) -> [UInt8] {
-    try need(count)
-    let v = Array(bytes[offset..<(offset &+ count)])  // in range: checked by need
-    offset &+= count
-    return v
+    do { return try cursor.readBytes(count) } catch { throw named(error) }
   }
 
   mutating func skip(_ count: Int) throws(PDBError) {
-    try need(count)
-    offset &+= count
+    do { try cursor.skip(count) } catch { throw named(error) }
   }
 
   mutating func seek(to position: Int) throws(PDBError) {
-    guard position >= 0, position <= end else {
+    do { try cursor.seek(to: position) } catch {
       throw PDBError.truncated(
         file: file, structure: structure, offset: UInt64(max(position, 0)), needed: 0, available: UInt64(end))
     }
-    offset = position
   }
 
   /// A NUL-terminated name (UTF-8, invalid bytes repaired); the NUL must lie before `end`.
   mutating func cString() throws(PDBError) -> String {
-    var stop = offset
-    while stop < end, bytes[stop] != 0 { stop &+= 1 }
-    guard stop < end else {
-      throw PDBError.corrupt(
-        file: file, structure: structure, offset: UInt64(offset), message: "name not NUL-terminated")
+    do { return try cursor.readUTF8CString(limit: cursor.remaining) } catch {
+      throw named(error, message: "name not NUL-terminated")
     }
-    let s = String(decoding: bytes[offset..<stop], as: UTF8.self)
-    offset = stop &+ 1  // stop < end ≤ count
-    return s
   }
 
   /// Skips a NUL-terminated name without building a string.
   mutating func skipCString() throws(PDBError) {
-    var stop = offset
-    while stop < end, bytes[stop] != 0 { stop &+= 1 }
-    guard stop < end else {
-      throw PDBError.corrupt(
-        file: file, structure: structure, offset: UInt64(offset), message: "name not NUL-terminated")
-    }
-    offset = stop &+ 1
+    do { try cursor.skipCString() } catch { throw named(error, message: "name not NUL-terminated") }
   }
 
   func corrupt(_ message: String, at position: Int? = nil) -> PDBError {

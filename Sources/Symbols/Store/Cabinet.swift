@@ -49,7 +49,7 @@ public enum Cabinet {
       let uoffFolderStart = Int(try c.readLE(UInt32.self))
       let iFolder = try c.readLE(UInt16.self)
       try c.skip(6)  // date, time, attribs
-      let fileName = String(decoding: try c.readCString(limit: 256), as: UTF8.self)
+      let fileName = try c.readUTF8CString(limit: 256)
       guard iFolder == 0 else {
         throw SymbolsError.unsupported(file: name, what: "first file outside the first folder")
       }

@@ -8,7 +8,7 @@ import Symbols
 /// Recipes for PsActiveProcessHead, ObTypeIndexTable, ObHeaderCookie and ObpRootDirectoryObject.
 public enum KernelModelRecipes {
   public static func recipes(build: Int) -> [HeadRecipe] {
-    var all = [activeProcessHead, typeIndexTable]
+    var all = [activeProcessHead, typeIndexTable, debuggerDataBlock]
     // The TypeIndex of an object header is encoded with ObHeaderCookie since Windows 10.
     if build == 0 || build >= 10240 { all.append(headerCookie) }
     all.append(rootDirectory)
@@ -67,6 +67,37 @@ public enum KernelModelRecipes {
     else { return .rejected("System process unreadable") }
     guard c.pointer(address) == system &+ links else { return .rejected("its Flink is not the System process's links") }
     return c.checkList(address, what: "PsActiveProcessHead") { _ in nil }
+  }
+
+  /// KdDebuggerDataBlock: a plaintext KDDEBUGGER_DATA64 in ntoskrnl's data ('KDBG' tag, KernBase
+  /// the image's base) whose PsLoadedModuleList member is the exported variable's address. An
+  /// encoded block (Windows 8 and later, unless a debugger decoded it) cannot be recognised.
+  static let debuggerDataBlock = HeadRecipe(
+    symbol: "KdDebuggerDataBlock",
+    source: .derived { c in
+      let base = c.kernel.image.base
+      var found: [(address: UInt64, evidence: String)] = []
+      for page in c.dataWords {
+        // The tag is the low half of the word at +0x10, KernBase the word at +0x18.
+        for i in page.words.indices.dropFirst(2).dropLast()
+        where page.words[i] & 0xffff_ffff == UInt64(DebuggerDataBlock.ownerTag) && page.words[i + 1] == base {
+          let at = page.address &+ UInt64(i - 2) &* 8  // inside the page
+          found.append((at, "data scan of ntoskrnl: 'KDBG' tag and KernBase \(Hex.format(base)) at \(Hex.format(at))"))
+          if found.count >= 4 { return found }
+        }
+      }
+      return found
+    },
+    after: ["PsLoadedModuleList"]
+  ) { address, c in
+    if let why = DebuggerDataBlock.rejection(at: address, kernelBase: c.kernel.image.base, in: c.kernel) {
+      return .rejected(why)
+    }
+    guard let list = c.address(of: "PsLoadedModuleList") else { return .rejected("PsLoadedModuleList not located") }
+    guard c.pointer(address &+ DebuggerDataBlock.psLoadedModuleListOffset) == list else {
+      return .rejected("its PsLoadedModuleList member is not the exported variable \(Hex.format(list))")
+    }
+    return .accepted(.strong, "plaintext KDDEBUGGER_DATA64: 'KDBG', KernBase and PsLoadedModuleList agree")
   }
 
   /// ObTypeIndexTable: slot 0 null, slot 2 the "Type" type, every type's Index equal to its slot.

@@ -33,12 +33,16 @@ public enum LayoutValidation {
       let name = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
       return name == "System" ? nil : "reads \"\(name)\", expected \"System\""
     }
-    let pcb = (try? kernel.offset("_EPROCESS", "Pcb")) ?? 0  // Pcb is the first member on every build
-    check("_KPROCESS", "DirectoryTableBase") { va in
-      let va = va &+ pcb
-      guard let dtb = try? kernel.readPointer(va) else { return "unreadable at \(Hex.format(va))" }
-      return dtb & ~0xfff == kernel.space.dtb & ~0xfff
-        ? nil : "reads \(Hex.format(dtb)), the DTB is \(Hex.format(kernel.space.dtb))"
+    // The KPROCESS is EPROCESS.Pcb; a layout without Pcb cannot place DirectoryTableBase.
+    let pcb = try? kernel.offset("_EPROCESS", "Pcb")
+    if pcb == nil { problems.append("_EPROCESS.Pcb: not in the lent layouts") }
+    if let pcb {
+      check("_KPROCESS", "DirectoryTableBase") { va in
+        let va = va &+ pcb
+        guard let dtb = try? kernel.readPointer(va) else { return "unreadable at \(Hex.format(va))" }
+        return dtb & ~0xfff == kernel.space.dtb & ~0xfff
+          ? nil : "reads \(Hex.format(dtb)), the DTB is \(Hex.format(kernel.space.dtb))"
+      }
     }
     check("_EPROCESS", "ActiveProcessLinks") { va in
       guard let flink = try? kernel.readPointer(va),

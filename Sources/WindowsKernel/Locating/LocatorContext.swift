@@ -157,7 +157,7 @@ public final class LocatorContext {
     guard forwardBack == head || backwardForth == head else {
       return .rejected("neither Flink→Blink nor Blink→Flink leads back to the head")
     }
-    let list = RobustListWalk.entries(space: kernel.space, head: head, bound: bound, what: what)
+    let list = kernel.space.recoveredList(head: head, bound: bound, what: what)
     guard !list.entries.isEmpty else { return .rejected("no entry readable") }
     for link in list.entries {
       if let problem = entry(link) { return .rejected("entry at \(Hex.format(link)): \(problem)") }
@@ -172,36 +172,32 @@ public final class LocatorContext {
   public func checkSinglyLinked(_ head: UInt64, next: UInt64, bound: Int = 512, node: (UInt64) -> String?)
     -> ShapeVerdict
   {
-    guard var current = pointer(head) else { return .rejected("head unreadable") }
-    if current == 0 { return .accepted(.weak, "empty singly linked list (null)") }
-    var seen: Set<UInt64> = []
-    while current != 0 {
+    guard let first = pointer(head) else { return .rejected("head unreadable") }
+    if first == 0 { return .accepted(.weak, "empty singly linked list (null)") }
+    let chain = kernel.space.chain(first: first, nextOffset: next, bound: bound)
+    for current in chain.nodes {
       guard isKernelPointer(current) else { return .rejected("node \(Hex.format(current)) is not a kernel pointer") }
-      guard seen.insert(current).inserted else { return .rejected("list loops at \(Hex.format(current))") }
-      guard seen.count <= bound else { return .rejected("longer than \(bound) nodes") }
       if let problem = node(current) { return .rejected("node at \(Hex.format(current)): \(problem)") }
-      guard let n = pointer(current &+ next) else { return .rejected("node \(Hex.format(current)) link unreadable") }
-      current = n
     }
-    return .accepted(.strong, "null-terminated list of \(seen.count) checked node\(seen.count == 1 ? "" : "s")")
+    switch chain.stop {
+    case .nullTerminated: break
+    case .cycle(let at): return .rejected("list loops at \(Hex.format(at))")
+    case .bound: return .rejected("longer than \(bound) nodes")
+    case .readFailed: return .rejected("node \(Hex.format(chain.nodes.last ?? first)) link unreadable")
+    }
+    let count = chain.nodes.count
+    return .accepted(.strong, "null-terminated list of \(count) checked node\(count == 1 ? "" : "s")")
   }
 
   /// Checks an array of `slots` EX_FAST_REF values whose live entries point (low bits masked) to
   /// blocks holding a routine at `functionOffset`.
   public func checkFastRefArray(_ head: UInt64, slots: Int, functionOffset: UInt64) -> ShapeVerdict {
-    let size = Int(pointerSize)
-    guard let bytes = try? kernel.read(head, count: slots * size) else { return .rejected("array unreadable") }
-    let mask: UInt64 = size == 8 ? 0xf : 0x7
-    let cursor = ByteCursor(bytes, origin: head)
+    guard let array = try? kernel.space.fastRefSlots(at: head, count: slots) else {
+      return .rejected("array unreadable")
+    }
     var live = 0
-    for slot in 0..<slots {
-      guard
-        let value = size == 8
-          ? try? cursor.getLE(UInt64.self, at: slot * size)
-          : (try? cursor.getLE(UInt32.self, at: slot * size)).map(UInt64.init)
-      else { return .rejected("slot \(slot) unreadable") }
-      guard value != 0 else { continue }
-      let block = value & ~mask
+    for entry in array where entry.value != 0 {
+      let (slot, value, block) = (entry.index, entry.value, entry.object)
       guard isKernelPointer(block) else {
         return .rejected("slot \(slot) = \(Hex.format(value)) is not an EX_FAST_REF")
       }

@@ -112,6 +112,8 @@ public enum SymbolLocator {
   private struct Candidate {
     var address: UInt64
     var evidence: [String]
+    /// Some reference reads or writes the value (not only `lea`).
+    var accessed = false
   }
 
   private static func run(
@@ -171,14 +173,18 @@ public enum SymbolLocator {
             references += 1
             guard accepts(filter, ref), !onPath || ref.condition == condition else { continue }
             let target = ref.target
-            guard target % recipe.alignment == 0, context.isKernelData(target), seen.insert(target).inserted else {
+            guard target % recipe.alignment == 0, context.isKernelData(target) else { continue }
+            guard seen.insert(target).inserted else {
+              if !ref.memory.addressOnly, let i = candidates.firstIndex(where: { $0.address == target }) {
+                candidates[i].accessed = true
+              }
               continue
             }
             var evidence = chain(export, walk: w, ref: ref, base: context)
             if condition != nil && !onPath {
               evidence.append("no dispatch on the value in the code: candidate of any path")
             }
-            candidates.append(Candidate(address: target, evidence: evidence))
+            candidates.append(Candidate(address: target, evidence: evidence, accessed: !ref.memory.addressOnly))
           }
         }
         if !candidates.isEmpty { break }
@@ -211,7 +217,15 @@ public enum SymbolLocator {
           name: recipe.symbol, reason: "every candidate (\(candidates.count)) failed its shape check", candidates: tried
         ))
     }
-    let top = accepted.filter { $0.1 == best }
+    var top = accepted.filter { $0.1 == best }
+    // A free lock and an empty singly linked list are both a null pointer; the code tells them
+    // apart: a lock's address is only taken (passed to the acquire routine), a list head's value
+    // is loaded and stored. Among equal candidates, the one value-accessed wins.
+    var tieBreak: String?
+    if top.count > 1, case let accessed = top.filter({ $0.0.accessed }), accessed.count == 1 {
+      tieBreak = "preferred over \(top.count - 1) equal candidate(s) whose address is only taken (lea)"
+      top = accessed
+    }
     guard top.count == 1, let (winner, _, detail) = top.first else {
       return .failure(
         LocatorFailure(
@@ -220,7 +234,10 @@ public enum SymbolLocator {
     }
     var evidence = winner.evidence
     evidence.append("shape: \(detail)")
-    if accepted.count > 1 { evidence.append("preferred over \(accepted.count - 1) weaker candidate(s)") }
+    if let tieBreak { evidence.append(tieBreak) }
+    if accepted.count > 1 && tieBreak == nil {
+      evidence.append("preferred over \(accepted.count - 1) weaker candidate(s)")
+    }
     let rva = winner.address &- context.kernel.image.base  // candidates lie inside the image (isKernelData)
     return .success(LocatedSymbol(name: recipe.symbol, rva: rva, provenance: .pattern, evidence: evidence))
   }

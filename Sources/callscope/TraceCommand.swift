@@ -1,0 +1,137 @@
+// `callscope trace --gdb HOST:PORT [--kernel-base ADDR]`: each nt!KeUserModeCallback a live guest makes,
+// with the ApiNumber's __fn* name, the process and thread, and the user-mode caller — through QEMU's
+// gdbstub, without a debug-mode guest.
+
+import ArgumentParser
+import Foundation
+import GDBRemote
+import PortableExecutable
+import Reports
+import Symbols
+
+struct TraceCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "trace",
+    abstract: "Log each KeUserModeCallback of a running guest (QEMU gdbstub): callback name, process, caller.",
+    discussion: """
+      Connects to a GDB stub (QEMU: -gdb tcp:127.0.0.1:PORT), finds ntoskrnl (--kernel-base, else the KPCR \
+      in GS base → IdtBase → IDT entry 0's handler → the PE header below it), reads its PDB identity, loads its profile from the symbol path, and breaks on nt!KeUserModeCallback (profile \
+      RVA, else the kernel's export). Per hit: ApiNumber (RCX), GS base → KPCR → KPRCB.CurrentThread → \
+      ApcState.Process → EPROCESS (pid, ImageFileName), Cid, and the trap frame's Rip named by the \
+      exports of the process's modules (PEB → Ldr); the __fn* name comes from user32's PDB on the symbol \
+      path. The caller is the trap frame's Rip when it lies in user32, else the return address at its Rsp; \
+      no unwind walk. On exit (count, --until, SIGINT, error) the breakpoint is removed and the guest \
+      resumed. Status 2 when the stub fails or a structure cannot be read.
+      """)
+
+  @Option(name: .customLong("gdb"), help: "The GDB stub, HOST:PORT.")
+  var gdb: String
+
+  /// `--kernel-base` (default: found from the KPCR's IDT through the stub).
+  @OptionGroup var kernel: KernelBaseOverride
+
+  @Option(name: .customLong("process"), help: "Report only this process (name or PID; repeatable).")
+  var processes: [String] = []
+
+  @Option(help: "Stop after this many reported callbacks.")
+  var count: Int?
+
+  @Option(help: "Stop after this long (e.g. 10s, 500ms, 2m).")
+  var until: String?
+
+  @Option(help: "Output format: table (grouped, at the end) or jsonl (one line per callback as it happens).")
+  var format: OutputFormat = .table
+
+  @Option(help: "Seconds any single reply of the stub may take.")
+  var timeout: Double = 5
+
+  @OptionGroup var symbolOptions: SymbolOptions
+
+  func validate() throws {
+    guard format == .table || format == .jsonl else { throw ValidationError("trace offers table or jsonl") }
+    if let count, count <= 0 { throw ValidationError("--count must be positive") }
+    if count != nil, until != nil { throw ValidationError("give --count or --until, not both") }
+    if let until, TraceDuration.seconds(until) == nil {
+      throw ValidationError("--until `\(until)` is not a duration such as 10s, 500ms or 2m")
+    }
+    guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be in (0, 3600] seconds") }
+  }
+
+  func run() throws {
+    let endpoint = try GDBEndpoint(parsing: gdb)
+    TraceSignals.install()
+    let client = try GDBClient(endpoint, timeout: timeout)
+    let session: TraceSession
+    do {
+      _ = try client.haltReason()
+      let base = try kernel.kernelBase?.value ?? TraceKernelLocator.locate(client)
+      let (profile, breakpoint) = try Self.kernel(at: base, client: client, symbols: symbolOptions)
+      session = try TraceSession(
+        client: client, layout: try TraceLayout(profile: profile), breakpoint: breakpoint,
+        filters: processes.map(TraceProcessFilter.init), symbols: symbolOptions)
+    } catch {
+      // Nothing is patched yet: just let the guest run on.
+      try? client.detach()
+      client.close()
+      throw error
+    }
+    let jsonl = format == .jsonl
+    let progress = Terminal.standardError.isTerminal
+    let events: [TraceEvent]
+    do {
+      events = try session.run(count: count, until: until.flatMap(TraceDuration.seconds)) { event in
+        if jsonl { Terminal.standardOutput.write(event.json.serialized(pretty: false) + "\n") }
+        if progress { Terminal.standardError.write("\r\(event.index) hits") }
+      }
+    } catch {
+      let problems = session.finish()
+      throw ValidationError(
+        "trace stopped: \(error)" + problems.map { "; \($0)" }.joined()
+          + (problems.isEmpty ? "; breakpoint removed, guest resumed" : ""))
+    }
+    let problems = session.finish()
+    if progress { Terminal.standardError.write("\r") }
+    var summary = session.summary
+    summary.warnings += problems
+    if jsonl {
+      Terminal.standardOutput.write(summary.json(events).serialized(pretty: false) + "\n")
+    } else {
+      Terminal.standardOutput.write(summary.table(events))
+    }
+    if !problems.isEmpty { throw ValidationError(problems.joined(separator: "; ")) }
+  }
+
+  /// The kernel's profile (by the PDB identity in its CodeView record) and KeUserModeCallback's address.
+  static func kernel(at base: UInt64, client: GDBClient, symbols: SymbolOptions) throws -> (any KernelProfile, UInt64) {
+    let memory = TraceMemory(client: client)
+    let source = TraceModuleSource(
+      memory: memory, base: base, size: 0x4000_0000, sourceName: "ntoskrnl @ 0x\(String(base, radix: 16))")
+    let pe: PEImage
+    do { pe = try PEImage(source: source, layout: .mapped) } catch {
+      throw TraceError.kernel("no PE image at 0x\(String(base, radix: 16)): \(error)")
+    }
+    guard let cv = try? pe.codeView() else {
+      throw TraceError.kernel("the image at 0x\(String(base, radix: 16)) has no readable CodeView (RSDS) record")
+    }
+    let identity = PDBIdentity(name: cv.pdbFileName, guid: cv.guidString, age: cv.age)
+    let profile = try ProfileResolution.load(identity: identity, options: symbols)
+    if let symbol = profile.symbol("KeUserModeCallback") { return (profile, base &+ symbol.rva) }
+    if let exports = try? pe.exports(), let entry = exports.entry(named: "KeUserModeCallback"), !entry.isForwarder {
+      return (profile, base &+ UInt64(entry.rva))
+    }
+    throw TraceError.missingLayout("KeUserModeCallback (symbol or export)", profile: profile.sourceDescription)
+  }
+}
+
+/// `10s`, `500ms`, `2m`, `1h`, or plain seconds.
+enum TraceDuration {
+  static func seconds(_ text: String) -> Double? {
+    let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+    for (suffix, scale) in units where text.hasSuffix(suffix) {
+      guard let value = Double(text.dropLast(suffix.count)), value > 0, value.isFinite else { return nil }
+      return value * scale
+    }
+    guard let value = Double(text), value > 0, value.isFinite else { return nil }
+    return value
+  }
+}
