@@ -62,8 +62,7 @@ let package = Package(
       dependencies: [
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         "BinaryReading", "MemoryImage", "AddressSpace", "PortableExecutable", "Symbols", "WindowsKernel", "Callbacks",
-        "Analysis", "Reports", "Live",
-        "Analysis", "Reports", "GDBRemote",
+        "Analysis", "Reports", "Live", "GDBRemote",
       ]),
     // Writes the synthetic demo image (scripts/demo); kept apart so `callscope` does not contain the builder.
     .executableTarget(

@@ -17,14 +17,19 @@ public struct CallbackAnalysis: Sendable {
   /// The carving outcome, when carving was asked for.
   public let carved: CallbackCarver.Outcome?
   public let verdicts: CallbackVerdicts
+  /// Per family listed by deviations only (EntryListing.deviations), how many unflagged entries
+  /// were left out of `results` and `verdicts`.
+  public let asExpected: [String: Int]
   /// What could not be read around the families: PsLoadedModuleList (an error there leaves owners to
   /// the driver objects), the object manager, the members of carved blocks.
   public let warnings: [String]
 
   /// Runs the job. `symbolizers` names the modules that own routines (given the routines and the
   /// listed modules); the carving pass runs `jobs` parallel jobs and reports to `progress`.
+  /// Families that list deviations only keep every entry when `selection` names them or
+  /// `everyEntry` is set.
   public init(
-    kernel: Kernel, build: Int, selection: Set<String>? = nil, carve: Bool = false,
+    kernel: Kernel, build: Int, selection: Set<String>? = nil, everyEntry: Bool = false, carve: Bool = false,
     jobs: Int = PoolScanner.defaultJobs, progress: (@Sendable (UInt64, UInt64) -> Void)? = nil,
     symbolizers: ([UInt64], [LoadedModule]) -> [String: ModuleSymbolizer] = { _, _ in [:] }
   ) {
@@ -62,13 +67,36 @@ public struct CallbackAnalysis: Sendable {
       results.append(FamilyResult(family: "carved", entries: orphaned))
       hidden += ModuleCarver.carve(kernel, hits: hits, excluding: Set(modules.map(\.base)))
     }
+    var verdicts = CallbackVerdicts(
+      results: results, kernel: kernel, modules: modules, hidden: hidden,
+      symbolizers: symbolizers(results.flatMap(\.entries).map(\.routine), modules))
+    let quiet =
+      everyEntry
+      ? []
+      : Set(
+        FamilyDescriptor.all.filter { $0.listing == .deviations && !(selection?.contains($0.id) ?? false) }.map(\.id))
+    var asExpected: [String: Int] = [:]
+    if !quiet.isEmpty {
+      // An unflagged row of a quiet family leaves both the rows and its family's entries.
+      var dropped: [String: Set<CallbackEntry>] = [:]
+      verdicts.rows.removeAll { row in
+        guard quiet.contains(row.entry.family), row.flags.isEmpty else { return false }
+        dropped[row.entry.family, default: []].insert(row.entry)
+        return true
+      }
+      for index in results.indices {
+        guard let gone = dropped[results[index].family] else { continue }
+        let before = results[index].entries.count
+        results[index].entries.removeAll { gone.contains($0) }
+        asExpected[results[index].family] = before - results[index].entries.count
+      }
+    }
     self.results = results
     self.modules = modules
     self.hidden = hidden
     self.carved = outcome
     self.warnings = warnings
-    self.verdicts = CallbackVerdicts(
-      results: results, kernel: kernel, modules: modules, hidden: hidden,
-      symbolizers: symbolizers(results.flatMap(\.entries).map(\.routine), modules))
+    self.asExpected = asExpected
+    self.verdicts = verdicts
   }
 }

@@ -212,6 +212,38 @@ public struct UndocumentedLayouts: Sendable {
   /// answers for the types they lack. Built once per pointer size, build and identity (the head
   /// locators make a CallbackContext per candidate; laying out every struct each time cost them a
   /// sixth of their run).
+  /// KSERVICE_TABLE_DESCRIPTOR {Base, Count, Limit, Number} (WRK `ke.h`; not in ntoskrnl's PDB):
+  /// x64 0x00/0x08/0x10/0x18, x86 0/4/8/12 — the offsets Volatility's and WinObjEx64's readers use.
+  public var serviceTableDescriptor: CStructLayout {
+    layout(
+      "_KSERVICE_TABLE_DESCRIPTOR", [("Base", .pointer), ("Count", .pointer), ("Limit", .u32), ("Number", .pointer)])
+  }
+
+  /// FAST_IO_DISPATCH (wdm.h, public; also in the PDB, which wins when the profile has it): the
+  /// size, then 27 routine pointers in wdm.h order.
+  public var fastIoDispatch: CStructLayout {
+    let routines = [
+      "FastIoCheckIfPossible", "FastIoRead", "FastIoWrite", "FastIoQueryBasicInfo", "FastIoQueryStandardInfo",
+      "FastIoLock", "FastIoUnlockSingle", "FastIoUnlockAll", "FastIoUnlockAllByKey", "FastIoDeviceControl",
+      "AcquireFileForNtCreateSection", "ReleaseFileForNtCreateSection", "FastIoDetachDevice",
+      "FastIoQueryNetworkOpenInfo", "AcquireForModWrite", "MdlRead", "MdlReadComplete", "PrepareMdlWrite",
+      "MdlWriteComplete", "FastIoReadCompressed", "FastIoWriteCompressed", "MdlReadCompleteCompressed",
+      "MdlWriteCompleteCompressed", "FastIoQueryOpen", "ReleaseForModWrite", "AcquireForCcFlush", "ReleaseForCcFlush",
+    ]
+    return layout("_FAST_IO_DISPATCH", [("SizeOfFastIoDispatch", .u32)] + routines.map { ($0, CType.pointer) })
+  }
+
+  /// REINIT_PACKET (WRK `iop.h`; not in ntoskrnl's PDB): ListEntry, DriverObject,
+  /// DriverReinitializationRoutine, Context.
+  public var reinitPacket: CStructLayout {
+    layout(
+      "REINIT_PACKET",
+      [
+        ("ListEntry", .listEntry), ("DriverObject", .pointer), ("DriverReinitializationRoutine", .pointer),
+        ("Context", .pointer),
+      ])
+  }
+
   public func profile(identity: PDBIdentity) -> DeclaredLayoutProfile {
     DeclaredLayoutCache.shared.profile(pointerSize: pointerSize, build: build, identity: identity) {
       makeProfile(identity: identity)
@@ -239,6 +271,9 @@ public struct UndocumentedLayouts: Sendable {
       exHostEntry,
       siloMonitor,
       coalescingCallback,
+      serviceTableDescriptor,
+      fastIoDispatch,
+      reinitPacket,
     ]
     return DeclaredLayoutProfile(
       identity: identity,

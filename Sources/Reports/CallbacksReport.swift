@@ -21,6 +21,8 @@ public struct CallbacksReport: Sendable {
   public var located: LocatedSymbolsReport?
   /// Print that evidence in the table form too (`--explain`).
   public var explain = false
+  /// Per family listed by deviations only, the unflagged entries left out (CallbackAnalysis.asExpected).
+  public var asExpected: [String: Int] = [:]
 
   /// The report of analysed results.
   public init(context: ReportContext, results: [FamilyResult], verdicts: CallbackVerdicts) {
@@ -87,6 +89,14 @@ public struct CallbacksReport: Sendable {
               .object([
                 ("family", .string($0.family)), ("flag", .string($0.rule.rawValue)), ("detail", .string($0.detail)),
               ])
+            })
+        ))
+      members.append(
+        (
+          "asExpected",
+          .array(
+            asExpected.sorted { $0.key < $1.key }.map {
+              .object([("family", .string($0.key)), ("entries", .int(Int64($0.value)))])
             })
         ))
       members.append(("warnings", .array(warnings.map { .string($0) })))
@@ -157,7 +167,10 @@ public struct CallbacksReport: Sendable {
         })
       text += t.rendered().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n\n"
     }
-    let empty = familiesRead.filter { $0 != "carved" && byFamily[$0]?.isEmpty ?? true }
+    for (family, count) in asExpected.sorted(by: { $0.key < $1.key }) where count > 0 {
+      text += "as expected: \(family): \(count) entries where they belong (--family \(family) lists them)\n"
+    }
+    let empty = familiesRead.filter { $0 != "carved" && byFamily[$0]?.isEmpty ?? true && (asExpected[$0] ?? 0) == 0 }
     if !empty.isEmpty { text += "no entries: \(empty.joined(separator: ", "))\n" }
     for (family, reason) in notLocated { text += "not located: \(family): \(reason)\n" }
     for f in familyFindings { text += "FINDING \(f.family): \(f.rule.rawValue): \(f.detail)\n" }

@@ -23,7 +23,7 @@ public struct DriverImageName: Sendable, Hashable {
 
   /// Reads the loader entry `DriverSection` points to and checks it describes the driver's image
   /// (its DllBase is DriverStart). Returns the reason when it cannot be used.
-  static func fromLoaderEntry(_ kernel: Kernel, section: UInt64, driverStart: UInt64) throws(WindowsKernelError)
+  public static func fromLoaderEntry(_ kernel: Kernel, section: UInt64, driverStart: UInt64) throws(WindowsKernelError)
     -> DriverImageName
   {
     let layout = try ModuleList.Layout(kernel)
@@ -51,7 +51,7 @@ public struct DriverImageName: Sendable, Hashable {
   }
 
   /// The fallback: the last component of DriverName (`\Driver\evil` → `evil`).
-  static func fromDriverName(_ driverName: String) -> DriverImageName {
+  public static func fromDriverName(_ driverName: String) -> DriverImageName {
     let short = driverName.split(separator: "\\").last.map(String.init) ?? driverName
     return DriverImageName(name: short, path: driverName, source: .driverName)
   }

@@ -22,6 +22,11 @@ struct CallbacksCommand: ParsableCommand {
       "Comma-separated family ids to read (default: all). `--family list` describes every family (no image needed).")
   var family: String?
 
+  @Flag(
+    name: .customLong("every-entry"),
+    help: "List every entry of the table families (ssdt, irp-dispatch), not only the flagged ones.")
+  var everyEntry = false
+
   @Flag(help: "Also carve callback blocks from pool (one pass over memory) and report orphaned ones.")
   var carve = false
 
@@ -61,7 +66,7 @@ struct CallbacksCommand: ParsableCommand {
     let session = try KernelSession(image: try imageOptions.required(), symbols: symbolOptions)
     let analysis = CallbackAnalysis(
       kernel: session.kernel, build: session.buildNumber,
-      selection: family.map { Set($0.split(separator: ",").map(String.init)) }, carve: carve,
+      selection: family.map { Set($0.split(separator: ",").map(String.init)) }, everyEntry: everyEntry, carve: carve,
       jobs: jobsOption.count, progress: Progress.bar(label: "carving"),
       symbolizers: { OwnerSymbols.symbolizers(for: $0, modules: $1, session: session, options: symbolOptions) })
     var results = analysis.results
@@ -74,6 +79,7 @@ struct CallbacksCommand: ParsableCommand {
     report.warnings = analysis.warnings + report.warnings
     report.located = session.located.map { LocatedSymbolsReport($0, base: session.kernel.image.base) }
     report.explain = explain
+    report.asExpected = analysis.asExpected
     // HTML is its own page (HTMLReport); the other formats come from the report itself.
     try outputOptions.emit(outputOptions.format == .html ? report.html : report.rendered(outputOptions.format))
     if failOnFindings, report.hasFindings { throw FindingsExit() }

@@ -19,6 +19,8 @@ struct ImageScan: Sendable {
   let verdicts: CallbackVerdicts
   /// The carving outcome, when the scan carved.
   let carved: CallbackCarver.Outcome?
+  /// Unflagged entries of the table families, left out of the rows.
+  let asExpected: [String: Int]
 
   /// Opens `path` and scans it like the command line does; `build` is the truth file's build number.
   init(path: String, build: Int, carve: Bool) throws {
@@ -39,6 +41,7 @@ struct ImageScan: Sendable {
     self.hidden = analysis.hidden
     self.verdicts = analysis.verdicts
     self.carved = analysis.carved
+    self.asExpected = analysis.asExpected
   }
 
   /// The result of one family.

@@ -49,6 +49,9 @@ struct ProfileWithout: KernelProfile {
     let truth = try #require(
       try TestData.json(TestData.shared("images/win10-19041-clean.truth.json").path) as? [String: Any])
     let truthCallbacks = try #require(truth["callbacks"] as? [[String: Any]])
-    #expect(analysis.results.flatMap(\.entries).count == truthCallbacks.count)
+    // Without owners the table families' rows are flagged (unlinked-module) and so listed: they are
+    // not the truth's callbacks.
+    let registrations = analysis.results.filter { FamilyDescriptor.named($0.family)?.listing != .deviations }
+    #expect(registrations.flatMap(\.entries).count == truthCallbacks.count)
   }
 }

@@ -48,8 +48,11 @@ import WindowsKernel
       }
       Self.expectDetails(row.entry, t, name)
     }
-    // Nothing that was not planted: empty slots and empty lists are not rows.
-    let extras = unmatched.sorted().map { "\(rows[$0].entry.family) \(TestData.hexString(rows[$0].entry.routine))" }
+    // Nothing that was not planted: empty slots and empty lists are not rows. Families the truth does
+    // not describe (dispatch tables the generator fills in passing) are compared with Volatility instead.
+    let extras = unmatched.sorted().filter { truth.familiesCovered.contains(rows[$0].entry.family) }.map {
+      "\(rows[$0].entry.family) \(TestData.hexString(rows[$0].entry.routine))"
+    }
     #expect(extras.isEmpty, "\(name): rows nobody planted: \(extras)")
   }
 

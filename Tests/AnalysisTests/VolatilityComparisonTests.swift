@@ -58,6 +58,17 @@ actor VolatilityRunner {
   }
 
   static func run(_ name: String) throws -> [VolatilityCallback] {
+    try json(name, plugin: "windows.callbacks").compactMap { row in
+      guard let type = row["Type"] as? String, let callback = (row["Callback"] as? NSNumber)?.uint64Value else {
+        return nil
+      }
+      return VolatilityCallback(
+        type: type, callback: callback, module: row["Module"] as? String, detail: row["Detail"] as? String)
+    }
+  }
+
+  /// The rows `vol -r json <plugin>` prints for `images/win10-19041-<name>.raw`.
+  static func json(_ name: String, plugin: String) throws -> [[String: Any]] {
     let image = try TestData.decompressed("images/win10-19041-\(name).raw.xz")
     // Test processes of several checkouts may share these folders: one Volatility run at a time each.
     try FileManager.default.createDirectory(at: TestData.cacheDir, withIntermediateDirectories: true)
@@ -70,8 +81,8 @@ actor VolatilityRunner {
     let (symbols, cache) = try privateDirectories(name)
     let result = try TestData.run(
       try TestData.which("vol"),
-      ["-q", "--offline", "-s", symbols, "--cache-path", cache, "-r", "json", "-f", image, "windows.callbacks"])
-    guard result.status == 0 else { throw TestDataError.tool("vol failed on \(name): \(result.stderr)") }
+      ["-q", "--offline", "-s", symbols, "--cache-path", cache, "-r", "json", "-f", image, plugin])
+    guard result.status == 0 else { throw TestDataError.tool("vol \(plugin) failed on \(name): \(result.stderr)") }
     // A banner line may precede the JSON.
     guard let start = result.stdoutData.firstIndex(of: UInt8(ascii: "[")) else {
       throw TestDataError.tool("vol printed no JSON for \(name): \(result.stdout.prefix(200))")
@@ -79,13 +90,7 @@ actor VolatilityRunner {
     guard let rows = try JSONSerialization.jsonObject(with: result.stdoutData[start...]) as? [[String: Any]] else {
       throw TestDataError.tool("vol output for \(name) is not a list")
     }
-    return rows.compactMap { row in
-      guard let type = row["Type"] as? String, let callback = (row["Callback"] as? NSNumber)?.uint64Value else {
-        return nil
-      }
-      return VolatilityCallback(
-        type: type, callback: callback, module: row["Module"] as? String, detail: row["Detail"] as? String)
-    }
+    return rows
   }
 }
 

@@ -15,7 +15,8 @@ struct FamilyListTests {
     "filesystem-cdrom", "filesystem-network", "filesystem-tape", "logon-session-terminated",
     "logon-session-terminated-ex", "power-setting", "debug-print", "dbgk-lkmd", "nmi", "callback-object",
     "pnp-device-class", "pnp-profile", "ci", "emp", "ex-host", "alt-syscall", "pico", "silo-monitor",
-    "power-coalescing", "etw-provider",
+    "power-coalescing", "etw-provider", "irp-dispatch", "ssdt", "timer-dpc", "io-timer", "driver-reinit",
+    "object-type-procedure", "hal-table",
   ]
 
   func families() throws -> [String: [String: Any]] {

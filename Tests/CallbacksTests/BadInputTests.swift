@@ -21,6 +21,8 @@ import WindowsKernel
     let planted = clean.plantedRoutines
     for (family, routines) in scan.routines where family != damaged {
       #expect(routines == cleanRoutines[family], "\(label): \(family) differs from the clean run")
+      // The table families (dispatch slots the truth does not list) are compared with Volatility elsewhere.
+      guard FamilyDescriptor.named(family)?.listing != .deviations else { continue }
       #expect(routines.sorted() == (planted[family] ?? []).sorted(), "\(label): \(family) differs from the truth")
     }
     #expect(Set(scan.routines.keys) == Set(cleanRoutines.keys), "\(label): located families changed")

@@ -118,6 +118,11 @@ struct CrossBuildSymbolLessTests {
     // A family whose every variable is unreached (absent from the build, or referenced by no
     // export the builder writes) is not located, and says why.
     for result in results {
+      if CrossBuildTests.unplanted[result.family] != nil, let reason = result.notLocated {
+        // Not planted on this demo (its reason differs without symbols); located, it meets the rule below.
+        #expect(!reason.isEmpty && result.entries.isEmpty, "\(result.family)")
+        continue
+      }
       let symbols = CrossBuildTests.familySymbols[result.family] ?? []
       let reachable = symbols.contains { reached.contains($0) && facts.symbols[$0] != nil }
       if let reason = result.notLocated {

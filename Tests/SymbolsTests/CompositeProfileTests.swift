@@ -18,7 +18,7 @@ import Testing
     #expect(c.symbol("PsActiveProcessHead")?.rva == isf.symbol("PsActiveProcessHead")?.rva)
     #expect(c.symbol("KiSystemStartup")?.provenance == .isf)
     #expect(c.field("_EPROCESS", "ActiveProcessLinks")?.provenance == .bundled)
-    #expect(c.field("_KDPC", "DeferredRoutine")?.provenance == .isf)  // _KDPC is outside the catalog
+    #expect(c.field("_KSEMAPHORE", "Limit")?.provenance == .isf)  // _KSEMAPHORE is outside the catalog
     #expect(c.symbol("NoSuchSymbol") == nil)
     #expect(c.source == .bundled)
   }

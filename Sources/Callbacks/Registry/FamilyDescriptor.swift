@@ -30,12 +30,14 @@ public struct FamilyDescriptor: Sendable {
   public let rules: [VerdictRule]
   /// The reader. Several descriptors may share one reader that serves several ids; it runs once.
   public let reader: any CallbackFamily
+  /// Which of its entries a report lists when the family is not asked for by name.
+  public let listing: EntryListing
 
   public init(
     id: String, title: String, registration: String, heads: [FamilyHead], symbols: [String] = [],
     structs: [String] = [], builds: ClosedRange<Int> = 0...Int.max,
     recipes: @escaping @Sendable (_ build: Int) -> [HeadRecipe] = { _ in [] }, rules: [VerdictRule] = [],
-    reader: any CallbackFamily
+    listing: EntryListing = .everyEntry, reader: any CallbackFamily
   ) {
     self.id = id
     self.title = title
@@ -46,6 +48,7 @@ public struct FamilyDescriptor: Sendable {
     self.builds = builds
     self.recipes = recipes
     self.rules = rules
+    self.listing = listing
     self.reader = reader
   }
 
@@ -54,6 +57,16 @@ public struct FamilyDescriptor: Sendable {
 
   /// Every symbol the family needs kept: its heads, then `symbols`.
   public var bundledSymbols: [String] { heads.map(\.symbol) + symbols }
+}
+
+/// Which entries of a family a report lists by default.
+public enum EntryListing: Sendable {
+  /// Every entry: each registration is something a driver chose to do.
+  case everyEntry
+  /// Only the entries a rule flags: the family is a table or queue every system fills in bulk (the
+  /// service table, driver dispatch slots, timer DPCs), so the rest are counted, and listed when the
+  /// family is asked for by name or every entry is asked for.
+  case deviations
 }
 
 /// One kernel variable a family starts from, and how it is found without a symbol file.

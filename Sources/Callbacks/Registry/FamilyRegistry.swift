@@ -36,6 +36,13 @@ extension FamilyDescriptor {
     .siloMonitor,
     .powerCoalescing,
     .etwProvider,
+    .irpDispatch,
+    .serviceTable,
+    .timerDpc,
+    .ioTimer,
+    .driverReinitialization,
+    .objectTypeProcedure,
+    .halDispatch,
   ]
 
   /// The descriptor of `id`.

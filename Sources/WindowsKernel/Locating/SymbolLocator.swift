@@ -16,7 +16,7 @@ public enum SymbolLocator {
     "PsLoadedModuleList", "PsInitialSystemProcess", "PsProcessType", "PsThreadType", "ExDesktopObjectType",
     "ExCallbackObjectType", "IoDriverObjectType", "IoDeviceObjectType", "IoFileObjectType", "ExEventObjectType",
     "KeServiceDescriptorTable", "NtBuildNumber", "KeNumberProcessors", "MmSystemRangeStart", "MmHighestUserAddress",
-    "MmUserProbeAddress", "KdDebuggerEnabled", "SeExports", "PsNtosImageBase", "PsHalImageBase",
+    "MmUserProbeAddress", "KdDebuggerEnabled", "SeExports", "PsNtosImageBase", "PsHalImageBase", "HalDispatchTable",
   ]
 
   /// Locates every recipe's variable in the kernel at `image` of `space`, with layouts from

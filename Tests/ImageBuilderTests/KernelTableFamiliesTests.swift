@@ -1,0 +1,223 @@
+// io-timer, driver-reinit, object-type-procedure and hal-table planted into the demo on the 7601,
+// 19041 and 22000 kernels, laid out with offsets python reads from each build's ISF (an oracle
+// independent of CallScope's ISF reader), REINIT_PACKET and HAL_DISPATCH at their public layouts
+// (WRK iop.h, ntddk.h). Each family's hook is flagged and its legitimate entries are not; then the
+// broken variants: a looping list, a link into unmapped memory, an unfilled table.
+
+import Analysis
+import Callbacks
+import Foundation
+import ImageBuilder
+import MemoryImage
+import Symbols
+import TestData
+import Testing
+import WindowsKernel
+
+@Suite struct KernelTableFamiliesTests {
+  static let builds = [CrossBuild.all[0], CrossBuild.reference, CrossBuild.all[5]]  // 7601, 19041, 22000
+
+  /// Values of python expressions over the build's ISF (`f(struct, member)`: offset, `z(struct)`:
+  /// size, `s(symbol)`: RVA), in order.
+  static func isf(_ build: CrossBuild, _ expressions: [String]) throws -> [UInt64] {
+    let script =
+      "import json,sys; d=json.load(sys.stdin); u=d['user_types']; "
+      + "f=lambda t,n: u[t]['fields'][n]['offset']; z=lambda t: u[t]['size']; s=lambda n: d['symbols'][n]['address']; "
+      + "print(' '.join(str(v) for v in [\(expressions.joined(separator: ","))]))"
+    let r = try TestData.run(
+      "/bin/sh", ["-c", "xz -dc '\(TestData.shared(build.isfPath).path)' | python3 -c \"\(script)\""])
+    let v = r.stdout.split(whereSeparator: \.isWhitespace).compactMap { UInt64($0) }
+    guard v.count == expressions.count else { throw TestDataError.tool("ISF values: \(r.stdout) \(r.stderr)") }
+    return v
+  }
+
+  /// Scans `families` of the demo written for `build` after `plant`, with the build's ISF.
+  static func scan(
+    _ build: CrossBuild, seed: UInt64, families: Set<String>, plant: (WindowsImageBuilder) throws -> Void
+  ) throws -> (results: [FamilyResult], verdicts: CallbackVerdicts, builder: WindowsImageBuilder) {
+    let (builder, facts, path) = try CrossBuildData.writeDemo(build, seed: seed) { builder, _ in try plant(builder) }
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let memory = try MemoryImageOpener.open(path: path)
+    let system = try KernelDiscovery.discover(memory: memory)
+    let image = try #require(system.kernel)
+    let kernel = Kernel(
+      space: system.space, image: image, profile: try ISFProfile(path: TestData.shared(build.isfPath).path))
+    let results = CallbackScanner.scan(CallbackContext(kernel: kernel, build: facts.buildNumber), selection: families)
+    let (modules, _) = try ModuleList.read(kernel)
+    return (results, CallbackVerdicts(results: results, kernel: kernel, modules: modules, hidden: []), builder)
+  }
+
+  /// Links `links` (LIST_ENTRY addresses) after `head`, in order.
+  static func link(_ builder: WindowsImageBuilder, _ head: UInt64, _ links: [UInt64]) throws {
+    let ring = [head] + links
+    for (i, node) in ring.enumerated() {
+      try builder.writeLE(ring[(i + 1) % ring.count], at: node)
+      try builder.writeLE(ring[(i + ring.count - 1) % ring.count], at: node + 8)
+    }
+  }
+
+  static func donor(_ builder: WindowsImageBuilder) throws -> WindowsImageTruth.Callback {
+    try #require(builder.truth.callbacks.first { $0.family == "registry" })
+  }
+
+  enum ListDefect { case none, loop, unmappedLink }
+
+  // MARK: io-timer
+
+  @Test(arguments: builds)
+  func ioTimers(_ build: CrossBuild) throws {
+    for defect in [ListDefect.none, .loop, .unmappedLink]
+    where defect == .none || build.guid == CrossBuild.reference.guid {
+      let o = try Self.isf(
+        build,
+        [
+          "s('IopTimerQueueHead')", "z('_IO_TIMER')", "f('_IO_TIMER','TimerFlag')", "f('_IO_TIMER','TimerList')",
+          "f('_IO_TIMER','TimerRoutine')", "f('_IO_TIMER','Context')", "f('_IO_TIMER','DeviceObject')",
+        ])
+      var planted: [(timer: UInt64, routine: UInt64, started: Bool, owner: String?)] = []
+      let (results, verdicts, _) = try Self.scan(build, seed: 0x10E1, families: ["io-timer"]) { b in
+        let donor = try Self.donor(b)
+        let pool = try b.allocateKernelMemory(0x40)
+        for (routine, started, owner) in [(donor.routine, true, donor.owner), (pool, false, nil)] {
+          let timer = try b.allocateKernelMemory(Int(o[1]))
+          try b.writeLE(UInt16(started ? 1 : 0), at: timer + o[2])
+          try b.writeLE(routine, at: timer + o[4])
+          try b.writeLE(UInt64(0xFFFF_F800_1011_0000), at: timer + o[5])
+          planted.append((timer, routine, started, owner))
+        }
+        let head = b.truth.kernelBase + o[0]
+        try Self.link(b, head, planted.map { $0.timer + o[3] })
+        switch defect {
+        case .none: break
+        case .loop: try b.writeLE(planted[0].timer + o[3], at: planted[0].timer + o[3])
+        case .unmappedLink: try b.writeLE(UInt64(0xFFFF_F8FF_DEAD_0000), at: planted[0].timer + o[3])
+        }
+      }
+      let result = try #require(results.first)
+      #expect(result.notLocated == nil, "\(result.notLocated ?? "")")
+      if defect == .none {
+        #expect(result.warnings.isEmpty, "\(result.warnings)")
+        #expect(result.entries.map(\.object) == planted.map(\.timer))
+        #expect(result.entries.map(\.routine) == planted.map(\.routine))
+        #expect(result.entries.map { $0.detail("started") } == planted.map { .bool($0.started) })
+        let rows = verdicts.rows
+        #expect(rows.map { $0.owner?.module.name } == planted.map(\.owner))
+        #expect(rows.map { $0.flags.contains("outside-modules") } == [false, true])
+      } else {
+        // The walk still reaches every timer (backwards past the break) and says what broke.
+        #expect(!result.warnings.isEmpty, "\(defect)")
+        #expect(Set(result.entries.map(\.routine)).isSubset(of: Set(planted.map(\.routine))))
+        #expect(result.entries.contains { $0.routine == planted[1].routine }, "\(defect)")
+      }
+    }
+  }
+
+  // MARK: driver-reinit
+
+  @Test(arguments: builds)
+  func pendingReinitializationRoutines(_ build: CrossBuild) throws {
+    let o = try Self.isf(build, ["s('IopDriverReinitializeQueueHead')", "s('IopBootDriverReinitializeQueueHead')"])
+    var routines: [UInt64] = []
+    let (results, verdicts, _) = try Self.scan(build, seed: 0x2E1, families: ["driver-reinit"]) { b in
+      let donor = try Self.donor(b)
+      for (index, head) in [o[0], o[1]].enumerated() {
+        let packet = try b.allocateKernelMemory(0x28)  // ListEntry, DriverObject, Routine, Context (x64)
+        let routine = donor.routine + UInt64(index) * 0x10
+        try b.writeLE(routine, at: packet + 0x18)
+        try b.writeLE(UInt64(0xFFFF_F800_2E17_0000 + UInt64(index)), at: packet + 0x20)
+        try Self.link(b, b.truth.kernelBase + head, [packet])
+        routines.append(routine)
+      }
+    }
+    let result = try #require(results.first)
+    #expect(result.notLocated == nil, "\(result.notLocated ?? "")")
+    #expect(result.warnings.isEmpty, "\(result.warnings)")
+    #expect(result.entries.map(\.routine) == routines)
+    #expect(result.entries.map { $0.detail("boot") } == [.bool(false), .bool(true)])
+    #expect(
+      result.entries.map { $0.detail("context") } == [.address(0xFFFF_F800_2E17_0000), .address(0xFFFF_F800_2E17_0001)])
+    #expect(verdicts.rows.allSatisfy { $0.flags.isEmpty && $0.owner != nil })
+  }
+
+  // MARK: object-type-procedure
+
+  @Test(arguments: builds)
+  func objectTypeProceduresAndTheHookedOne(_ build: CrossBuild) throws {
+    let o = try Self.isf(
+      build,
+      [
+        "s('ObTypeIndexTable')", "z('_OBJECT_TYPE')", "f('_OBJECT_TYPE','Name')", "f('_OBJECT_TYPE','TypeInfo')",
+        "f('_OBJECT_TYPE_INITIALIZER','OpenProcedure')", "f('_OBJECT_TYPE_INITIALIZER','DeleteProcedure')",
+        "f('_OBJECT_TYPE_INITIALIZER','ParseProcedure')",
+      ])
+    var expected: [(type: String, procedure: String, routine: UInt64, flagged: Bool)] = []
+    let (results, verdicts, builder) = try Self.scan(build, seed: 0x0B7, families: ["object-type-procedure"]) { b in
+      let base = b.truth.kernelBase
+      let donor = try Self.donor(b)
+      let table = base + o[0]
+      // Process: Open in ntoskrnl, Delete hooked into a driver; File: Parse in ntoskrnl; a driver's own type.
+      let types: [(String, [(String, UInt64, UInt64, Bool)])] = [
+        ("Process", [("OpenProcedure", o[4], base + 0x2000, false), ("DeleteProcedure", o[5], donor.routine, true)]),
+        ("File", [("ParseProcedure", o[6], base + 0x2100, false)]),
+        ("DemoAVType", [("OpenProcedure", o[4], donor.routine + 0x20, false)]),
+      ]
+      for (slot, (name, procedures)) in types.enumerated() {
+        let type = try b.allocateKernelMemory(Int(o[1]))
+        let text = try b.allocateKernelMemory(2 * name.utf16.count + 2)
+        try b.write(name.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }, at: text)
+        try b.writeLE(UInt16(2 * name.utf16.count), at: type + o[2])
+        try b.writeLE(UInt16(2 * name.utf16.count + 2), at: type + o[2] + 2)
+        try b.writeLE(text, at: type + o[2] + 8)
+        for (procedure, offset, routine, flagged) in procedures {
+          try b.writeLE(routine, at: type + o[3] + offset)
+          expected.append((name, procedure, routine, flagged))
+        }
+        try b.writeLE(type, at: table + UInt64(slot + 2) * 8)
+      }
+      try b.writeLE(UInt64(0), at: table + 5 * 8)
+    }
+    let result = try #require(results.first)
+    #expect(result.notLocated == nil, "\(result.notLocated ?? "")")
+    #expect(result.warnings.isEmpty, "\(result.warnings)")
+    #expect(result.entries.map(\.routine) == expected.map(\.routine))
+    #expect(result.entries.map { $0.detail("type") } == expected.map { .string($0.type) })
+    for (row, planted) in zip(verdicts.rows, expected) {
+      guard case .string(let procedure) = row.entry.detail("procedure") else {
+        Issue.record("no procedure detail")
+        continue
+      }
+      #expect(procedure.split(separator: "/").contains { $0 == planted.procedure }, "\(procedure)")
+      #expect(row.flags.contains("outside-expected-module") == planted.flagged, "\(planted) \(row.flags)")
+    }
+    _ = builder
+  }
+
+  // MARK: hal-table
+
+  @Test(arguments: builds)
+  func halDispatchTableAndItsHook(_ build: CrossBuild) throws {
+    for version in [UInt32(4), 0] where version == 4 || build.guid == CrossBuild.reference.guid {
+      let o = try Self.isf(build, ["s('HalDispatchTable')"])
+      var hook: UInt64 = 0
+      let (results, verdicts, _) = try Self.scan(build, seed: 0x4A1, families: ["hal-table"]) { b in
+        let base = b.truth.kernelBase
+        let table = base + o[0]
+        try b.writeLE(version, at: table)
+        hook = try Self.donor(b).routine
+        for slot in 1...HalDispatchReader.members.count {
+          try b.writeLE(slot == 1 ? hook : base + 0x3000 + UInt64(slot) * 0x10, at: table + UInt64(slot) * 8)
+        }
+      }
+      let result = try #require(results.first)
+      if version == 0 {
+        #expect(result.notLocated?.contains("Version 0") == true, "\(result.notLocated ?? "")")
+        continue
+      }
+      #expect(result.notLocated == nil, "\(result.notLocated ?? "")")
+      #expect(result.entries.count == HalDispatchReader.members.count)
+      #expect(result.entries.first?.detail("slot") == .string("HalQuerySystemInformation"))
+      let flagged = verdicts.rows.filter { $0.flags.contains("outside-expected-module") }
+      #expect(flagged.map(\.entry.routine) == [hook])
+    }
+  }
+}
