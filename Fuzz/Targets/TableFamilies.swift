@@ -1,6 +1,7 @@
 // The table and queue families over hostile memory: the service table, every processor's timer
-// table (with the Dpc decoding), I/O timers, driver reinitialisation queues, object type procedures
-// and the HAL dispatch table, each head at a fixed offset of the input (TableFamiliesProfile).
+// table (with the Dpc decoding) and IDT, I/O timers, driver reinitialisation queues, object type
+// procedures and other types' object callbacks, and the HAL dispatch table, each head at a fixed
+// offset of the input (TableFamiliesProfile).
 
 import Callbacks
 import Symbols
@@ -39,6 +40,9 @@ public func fuzzTableFamilies(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CIn
   let kernel = Kernel(space: base.space, image: base.image, profile: TableFamiliesProfile(layouts: FuzzKernel.layouts))
   let context = CallbackContext(kernel: kernel, build: 19041, readObjects: false)
   _ = CallbackScanner.scan(
-    context, selection: ["ssdt", "timer-dpc", "io-timer", "driver-reinit", "object-type-procedure", "hal-table"])
+    context,
+    selection: [
+      "ssdt", "timer-dpc", "io-timer", "driver-reinit", "object-type-procedure", "hal-table", "idt", "object-other",
+    ])
   return 0
 }

@@ -28,21 +28,32 @@ public struct ObjectCallbackFamily: CallbackFamily {
       variable = try c.head(typeVariable)
       listOffset = try c.kernel.offset("_OBJECT_TYPE", "CallbackList")
     } catch { return [FamilyResult(family: id, notLocated: error.description)] }
-    var result = FamilyResult(family: id)
     guard let type = c.pointer(variable.address), type != 0 else {
       return [
         FamilyResult(family: id, warnings: ["\(typeVariable) at \(Hex.format(variable.address)) is unreadable or null"])
       ]
     }
+    var result = FamilyResult(family: id)
+    Self.readCallbackList(
+      c, type: type, listOffset: listOffset, id: id, headSymbol: typeVariable, provenance: variable.provenance,
+      into: &result)
+    return [result]
+  }
+
+  /// The rows of one type's CallbackList (`type` is the OBJECT_TYPE; `extra` details go on every row).
+  static func readCallbackList(
+    _ c: CallbackContext, type: UInt64, listOffset: UInt64, id: String, headSymbol: String, provenance: Provenance,
+    extra: [(String, DetailValue)] = [], flags: [String] = [], into result: inout FamilyResult
+  ) {
     let supported = supportsCallbacks(c, type: type)
     let head = type &+ listOffset
     let entryLayout = c.layouts.objectCallbackEntry
     let registration = c.layouts.objectRegistration
-    let list = c.list(head, what: "\(typeVariable)->CallbackList")
+    let list = c.list(head, what: "\(headSymbol)->CallbackList")
     if let w = list.warning { result.warnings.append(w) }
     if supported == false, !list.entries.isEmpty {
       result.warnings.append(
-        "\(typeVariable): TypeInfo.SupportsObjectCallbacks is clear; the kernel skips these callbacks")
+        "\(headSymbol): TypeInfo.SupportsObjectCallbacks is clear; the kernel skips these callbacks")
     }
     for (position, link) in list.entries.enumerated() {
       var entry = link
@@ -62,26 +73,26 @@ public struct ObjectCallbackFamily: CallbackFamily {
         let routines = [("pre", f.pointer("PreOperation")), ("post", f.pointer("PostOperation"))]
         result.warnings += f.warnings.map { "\(id) entry at \(Hex.format(entry)): \($0)" }
         for case let (kind, routine?) in routines where routine != 0 {
-          result.entries.append(
-            CallbackEntry(
-              family: id, head: head, headSymbol: typeVariable, index: position, routine: routine, object: entry,
-              details: [
-                ("routineKind", .string(kind)), ("operations", .int(Int64(operations))),
-                ("operationNames", .string(Self.operationNames(operations))), ("enabled", .bool(enabled != 0)),
-                ("altitude", altitude.map(DetailValue.string) ?? .null), ("registration", .address(orNull: reg)),
-                ("objectType", .address(type)),
-              ] + (supported == false ? [("supportsObjectCallbacks", .bool(false))] : []),
-              provenance: variable.provenance))
+          var row = CallbackEntry(
+            family: id, head: head, headSymbol: headSymbol, index: position, routine: routine, object: entry,
+            details: [
+              ("routineKind", .string(kind)), ("operations", .int(Int64(operations))),
+              ("operationNames", .string(Self.operationNames(operations))), ("enabled", .bool(enabled != 0)),
+              ("altitude", altitude.map(DetailValue.string) ?? .null), ("registration", .address(orNull: reg)),
+              ("objectType", .address(type)),
+            ] + extra + (supported == false ? [("supportsObjectCallbacks", .bool(false))] : []),
+            provenance: provenance)
+          row.flags = flags
+          result.entries.append(row)
         }
       } catch {
         result.warnings.append("\(id) entry at \(Hex.format(entry)): \(error)")
       }
     }
-    return [result]
   }
 
   /// The SupportsObjectCallbacks bit of the type's initializer; nil when the profile lacks it.
-  private func supportsCallbacks(_ c: CallbackContext, type: UInt64) -> Bool? {
+  static func supportsCallbacks(_ c: CallbackContext, type: UInt64) -> Bool? {
     guard let typeInfo = try? c.kernel.offset("_OBJECT_TYPE", "TypeInfo"),
       let bit = c.kernel.profile.field("_OBJECT_TYPE_INITIALIZER", "SupportsObjectCallbacks"),
       let position = bit.bitPosition, position >= 0, position < 32

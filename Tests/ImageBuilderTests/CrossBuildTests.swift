@@ -43,7 +43,8 @@ struct CrossBuildTests {
     "irp-dispatch": ["ObpRootDirectoryObject"], "ssdt": ["KeServiceDescriptorTable"], "timer-dpc": ["KiProcessorBlock"],
     "io-timer": ["IopTimerQueueHead"],
     "driver-reinit": ["IopDriverReinitializeQueueHead", "IopBootDriverReinitializeQueueHead"],
-    "object-type-procedure": ["ObTypeIndexTable"], "hal-table": ["HalDispatchTable"],
+    "object-type-procedure": ["ObTypeIndexTable"], "hal-table": ["HalDispatchTable"], "idt": ["KiProcessorBlock"],
+    "object-other": ["ObTypeIndexTable"],
   ]
 
   /// Families the demo does not plant on any build, with what their reason names: it has no object
@@ -52,7 +53,8 @@ struct CrossBuildTests {
   /// KernelTableFamiliesTests plant them).
   static let unplanted: [String: String] = [
     "irp-dispatch": "\\Driver not readable", "ssdt": "never filled in", "timer-dpc": "0 processors",
-    "object-type-procedure": "holds no object type", "hal-table": "Version 0",
+    "object-type-procedure": "holds no object type", "hal-table": "Version 0", "idt": "0 processors",
+    "object-other": "holds no object type",
   ]
 
   /// PO_COALESCING_CALLBACK_V1 on x64 (WinObjEx64 ntos.h: PushLock, CoalescingCallback, SelfPtr,

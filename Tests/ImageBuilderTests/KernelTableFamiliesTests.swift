@@ -220,4 +220,113 @@ import WindowsKernel
       #expect(flagged.map(\.entry.routine) == [hook])
     }
   }
+
+  // MARK: idt
+
+  /// An x64 gate as the processor reads it (Intel SDM vol. 3, "64-Bit IDT Gate Descriptors").
+  static func gate(_ handler: UInt64, type: UInt8 = 0xE, dpl: UInt8 = 0, ist: UInt8 = 0, present: Bool = true)
+    -> [UInt8]
+  {
+    var g = [UInt8](repeating: 0, count: 16)
+    func put16(_ at: Int, _ v: UInt64) {
+      g[at] = UInt8(v & 0xFF)
+      g[at + 1] = UInt8((v >> 8) & 0xFF)
+    }
+    put16(0, handler)
+    put16(2, 0x10)  // KGDT64_R0_CODE
+    g[4] = ist
+    g[5] = (present ? 0x80 : 0) | (dpl << 5) | type
+    put16(6, handler >> 16)
+    put16(8, handler >> 32)
+    put16(10, handler >> 48)
+    return g
+  }
+
+  @Test(arguments: builds)
+  func interruptGatesAndTheHookedOne(_ build: CrossBuild) throws {
+    let o = try Self.isf(
+      build,
+      ["s('KiProcessorBlock')", "s('KeNumberProcessors')", "z('_KPCR')", "f('_KPCR','Prcb')", "f('_KPCR','IdtBase')"])
+    var expected: [Int: UInt64] = [:]
+    var hook: UInt64 = 0
+    let (results, verdicts, _) = try Self.scan(build, seed: 0x1D7, families: ["idt"]) { b in
+      let base = b.truth.kernelBase
+      hook = try Self.donor(b).routine
+      let kpcr = try b.allocateKernelMemory(Int(o[2]), alignment: 0x1000)
+      let idt = try b.allocateKernelMemory(0x1000, alignment: 0x1000)
+      try b.writeLE(UInt32(1), at: base + o[1])
+      try b.writeLE(kpcr + o[3], at: base + o[0])
+      try b.writeLE(idt, at: kpcr + o[4])
+      var table: [UInt8] = []
+      for vector in 0..<256 {
+        let handler = base + 0x4000 + UInt64(vector) * 0x40
+        switch vector {
+        case 8: table += Self.gate(handler, type: 0x5)  // a task gate: no handler
+        case 0x2E:
+          table += Self.gate(hook, dpl: 3)
+          expected[vector] = hook
+        case 0..<0x20, 0xE1:
+          table += Self.gate(handler, ist: vector == 2 ? 3 : 0)
+          expected[vector] = handler
+        default: table += Self.gate(handler, present: false)
+        }
+      }
+      try b.write(table, at: idt)
+    }
+    let result = try #require(results.first)
+    #expect(result.notLocated == nil, "\(result.notLocated ?? "")")
+    #expect(result.warnings.isEmpty, "\(result.warnings)")
+    #expect(Dictionary(uniqueKeysWithValues: result.entries.map { ($0.index ?? -1, $0.routine) }) == expected)
+    #expect(result.entries.first { $0.index == 2 }?.detail("ist") == .int(3))
+    #expect(result.entries.first { $0.index == 0x2E }?.detail("dpl") == .int(3))
+    let flagged = verdicts.rows.filter { $0.flags.contains("outside-expected-module") }
+    #expect(flagged.map(\.entry.index) == [0x2E])
+  }
+
+  // MARK: object-other
+
+  /// OB_CALLBACK_ENTRY on x64 (WinObjEx64 ntos.h): CallbackList, Operations +0x10, Enabled +0x14,
+  /// Registration +0x18, ObjectType +0x20, PreOperation +0x28, PostOperation +0x30.
+  static let callbackEntrySize = 0x48
+
+  @Test(arguments: builds)
+  func objectCallbacksOnAnotherType(_ build: CrossBuild) throws {
+    let o = try Self.isf(
+      build,
+      [
+        "s('ObTypeIndexTable')", "z('_OBJECT_TYPE')", "f('_OBJECT_TYPE','Name')", "f('_OBJECT_TYPE','CallbackList')",
+      ])
+    var pre: UInt64 = 0
+    let (results, verdicts, _) = try Self.scan(build, seed: 0x0B8, families: ["object-other"]) { b in
+      let table = b.truth.kernelBase + o[0]
+      pre = try Self.donor(b).routine
+      // File gets a callback entry; Process (read by object-process) and Key (empty list) give no row here.
+      for (slot, name) in ["Process", "File", "Key"].enumerated() {
+        let type = try b.allocateKernelMemory(Int(o[1]))
+        let text = try b.allocateKernelMemory(2 * name.utf16.count + 2)
+        try b.write(name.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }, at: text)
+        try b.writeLE(UInt16(2 * name.utf16.count), at: type + o[2])
+        try b.writeLE(UInt16(2 * name.utf16.count + 2), at: type + o[2] + 2)
+        try b.writeLE(text, at: type + o[2] + 8)
+        var links: [UInt64] = []
+        if name != "Key" {
+          let entry = try b.allocateKernelMemory(Self.callbackEntrySize)
+          try b.writeLE(UInt32(1), at: entry + 0x10)  // OB_OPERATION_HANDLE_CREATE
+          try b.writeLE(UInt32(1), at: entry + 0x14)
+          try b.writeLE(type, at: entry + 0x20)
+          try b.writeLE(pre, at: entry + 0x28)
+          links.append(entry)
+        }
+        try Self.link(b, type + o[3], links)
+        try b.writeLE(type, at: table + UInt64(slot + 2) * 8)
+      }
+      try b.writeLE(UInt64(0), at: table + 5 * 8)
+    }
+    let result = try #require(results.first)
+    #expect(result.notLocated == nil, "\(result.notLocated ?? "")")
+    #expect(result.entries.map(\.routine) == [pre])
+    #expect(result.entries.first?.detail("type") == .string("File"))
+    #expect(result.entries.first?.detail("routineKind") == .string("pre"))
+    #expect(verdicts.rows.first?.flags.contains("object-callbacks-other-type") == true, "\(verdicts.rows.map(\.flags))")
+  }
 }

@@ -29,8 +29,7 @@ public struct TimerDpcReader: CallbackFamily {
   /// KOBJECTS values (ntosdef.h, as Volatility's KTIMER.VALID_TYPES): timer and DPC object types.
   static let timerTypes: [UInt64: String] = [8: "notification", 9: "synchronization"]
   static let dpcTypes: Set<UInt64> = [0x13, 0x18]  // DpcObject, ThreadedDpcObject
-  /// Processors read at most (the largest KiProcessorBlock), timers per list.
-  static let maximumProcessors = 2048
+  /// Timers read at most per list.
   static let bound = 65_536
 
   public func collect(_ c: CallbackContext) -> [FamilyResult] {
@@ -41,7 +40,7 @@ public struct TimerDpcReader: CallbackFamily {
     do throws(WindowsKernelError) {
       head = try c.head("KiProcessorBlock")
       layout = try Layout(c)
-      processors = try Self.processors(c, block: head.address)
+      processors = try ProcessorBlock.prcbs(c, block: head.address)
     } catch {
       return [FamilyResult(family: id, notLocated: error.description)]
     }
@@ -61,32 +60,6 @@ public struct TimerDpcReader: CallbackFamily {
       }
     }
     return [result]
-  }
-
-  /// The KPRCB of each processor: KeNumberProcessors entries of KiProcessorBlock (without the
-  /// count, up to the first null), each a readable kernel address.
-  static func processors(_ c: CallbackContext, block: UInt64) throws(WindowsKernelError) -> [UInt64] {
-    var count = maximumProcessors
-    if let address = try? c.kernel.address(of: "KeNumberProcessors"),
-      let value = try? c.kernel.readUnsigned(address, width: 4)
-    {
-      guard value > 0, value <= UInt64(maximumProcessors) else {
-        throw .implausible(address: address, structure: "KeNumberProcessors", detail: "\(value) processors")
-      }
-      count = Int(value)
-    }
-    var prcbs: [UInt64] = []
-    for index in 0..<count {
-      let prcb = try c.kernel.readPointer(block &+ UInt64(index) &* c.pointerSize)
-      if prcb == 0, index > 0 { break }
-      guard c.kernel.isKernelAddress(prcb), (try? c.kernel.readPointer(prcb)) != nil else {
-        throw .implausible(
-          address: block &+ UInt64(index) &* c.pointerSize, structure: "KiProcessorBlock[\(index)]",
-          detail: "\(Hex.format(prcb)) is not a readable KPRCB")
-      }
-      prcbs.append(prcb)
-    }
-    return prcbs
   }
 
   /// KiWaitNever and KiWaitAlways, when the build encodes KTIMER.Dpc.

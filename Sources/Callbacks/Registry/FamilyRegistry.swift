@@ -12,6 +12,7 @@ extension FamilyDescriptor {
     .objectProcess,
     .objectThread,
     .objectDesktop,
+    .objectOther,
     .shutdown,
     .lastChanceShutdown,
     .fsRegistration,
@@ -43,6 +44,7 @@ extension FamilyDescriptor {
     .driverReinitialization,
     .objectTypeProcedure,
     .halDispatch,
+    .interruptDescriptorTable,
   ]
 
   /// The descriptor of `id`.
