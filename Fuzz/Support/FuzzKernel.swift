@@ -9,23 +9,25 @@ import WindowsKernel
 /// The bundled profile's layouts with symbols moved into the input's first page.
 struct FuzzProfile: KernelProfile {
   let layouts: any KernelProfile
+  /// Kernel variables and where in the input they are.
+  var symbols = FuzzProfile.listHeads
   var identity: PDBIdentity { layouts.identity }
   var source: Provenance { .bundled }
   var sourceDescription: String { "fuzz" }
 
-  /// Kernel variables the walkers start from, and where in the input they are.
-  static let symbols: [String: UInt64] = [
+  /// The list heads the walkers start from, and where in the input they are.
+  static let listHeads: [String: UInt64] = [
     "PsActiveProcessHead": 0x00, "PsLoadedModuleList": 0x10, "KiProcessListHead": 0x20,
     "PspCidTable": 0x30, "MmUserProbeAddress": 0x38, "KeNumberProcessors": 0x40,
   ]
 
   func symbol(_ name: String) -> SymbolInfo? {
-    Self.symbols[name].map { SymbolInfo(name: name, rva: $0, provenance: .bundled) }
+    symbols[name].map { SymbolInfo(name: name, rva: $0, provenance: .bundled) }
   }
   func structSize(_ name: String) -> Int? { layouts.structSize(name) }
   func field(_ structName: String, _ fieldName: String) -> FieldInfo? { layouts.field(structName, fieldName) }
   func enumeration(_ name: String) -> [String: Int64]? { layouts.enumeration(name) }
-  var symbolNames: [String] { Array(Self.symbols.keys) }
+  var symbolNames: [String] { Array(symbols.keys) }
   var structNames: [String] { layouts.structNames }
   func fields(of structName: String) -> [String: FieldInfo]? { layouts.fields(of: structName) }
 }
@@ -41,11 +43,12 @@ enum FuzzKernel {
     return profile
   }()
 
-  /// A kernel whose image (and variables) start at HostileSpace.kernelBase.
-  static func kernel(_ input: [UInt8]) -> Kernel {
+  /// A kernel whose image (and `symbols`) start at HostileSpace.kernelBase.
+  static func kernel(_ input: [UInt8], symbols: [String: UInt64] = FuzzProfile.listHeads) -> Kernel {
     let image = KernelImage(
       base: HostileSpace.kernelBase, size: UInt64(max(input.count, 1)), pdb: layouts.identity,
       pdbPath: "fuzz.pdb", fileVersion: nil, machine: 0x8664, timeDateStamp: 0)
-    return Kernel(space: HostileSpace.space(input), image: image, profile: FuzzProfile(layouts: layouts))
+    return Kernel(
+      space: HostileSpace.space(input), image: image, profile: FuzzProfile(layouts: layouts, symbols: symbols))
   }
 }

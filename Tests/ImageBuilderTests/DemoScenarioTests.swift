@@ -129,34 +129,8 @@ struct DemoScenarioTests {
   @Test func volatilityListsTheDemoProcessesModulesAndCallbacks() throws {
     let (builder, path) = try DemoFacts.writeDemo()
     let truth = builder.truth
-    // Volatility needs the ISF laid out as real files in a symbols directory of its own. Its cache
-    // (built from the ISF on first use: tens of seconds) is kept beside the decompressed test images.
-    let scratch = TestData.cacheDir.appendingPathComponent("vol-ntkrnlmp-3177D31000BA7590DED335936C93E374-1")
-    let folder = scratch.appendingPathComponent("symbols/windows/ntkrnlmp.pdb")
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    try FileManager.default.createDirectory(
-      at: scratch.appendingPathComponent("cache"), withIntermediateDirectories: true)
-    let isf = TestData.shared(DemoFacts.isfPath)
-    let copy = folder.appendingPathComponent(isf.lastPathComponent)
-    if !FileManager.default.fileExists(atPath: copy.path) {
-      let part = folder.appendingPathComponent(UUID().uuidString + ".part")
-      try FileManager.default.copyItem(at: isf, to: part)
-      if (try? FileManager.default.moveItem(at: part, to: copy)) == nil {
-        try? FileManager.default.removeItem(at: part)  // another run copied it first
-      }
-    }
     func vol(_ plugin: String) throws -> [[String: Any]] {
-      let result = try TestData.run(
-        "/usr/bin/env",
-        [
-          "vol", "-q", "--offline", "-s", scratch.appendingPathComponent("symbols").path, "--cache-path",
-          scratch.appendingPathComponent("cache").path, "-r", "json", "-f", path, plugin,
-        ])
-      // Volatility prints a banner line before the JSON.
-      guard result.status == 0, let start = result.stdout.firstIndex(of: "["),
-        let rows = try JSONSerialization.jsonObject(with: Data(result.stdout[start...].utf8)) as? [[String: Any]]
-      else { throw TestDataError.tool("vol \(plugin) failed: \(result.stderr.suffix(800))") }
-      return rows
+      try Oracles.volatility(isf: DemoFacts.isfPath, image: path, plugin: plugin)
     }
     let mask: UInt64 = 0x0000_FFFF_FFFF_FFFF  // Volatility prints kernel addresses cut to 48 bits
     let processes = try vol("windows.pslist")

@@ -143,16 +143,9 @@ import WindowsKernel
       planted = try plant(builder, o, tiEnabled: tiEnabled, defect: defect)
     }
     defer { try? FileManager.default.removeItem(atPath: path) }
-    let memory = try MemoryImageOpener.open(path: path)
-    let system = try KernelDiscovery.discover(memory: memory)
-    let image = try #require(system.kernel)
-    let profile = try ISFProfile(path: TestData.shared(build.isfPath).path)
-    let kernel = Kernel(space: system.space, image: image, profile: profile)
-    let context = CallbackContext(kernel: kernel, build: facts.buildNumber)
-    let results = CallbackScanner.scan(context, selection: ["etw-provider"])
+    let (results, verdicts) = try CrossBuildData.scan(
+      build, path: path, buildNumber: facts.buildNumber, families: ["etw-provider"])
     let result = try #require(results.first)
-    let (modules, _) = try ModuleList.read(kernel)
-    let verdicts = CallbackVerdicts(results: results, kernel: kernel, modules: modules, hidden: [])
     return (result, verdicts, try #require(planted))
   }
 

@@ -37,14 +37,9 @@ import WindowsKernel
   ) throws -> (results: [FamilyResult], verdicts: CallbackVerdicts, builder: WindowsImageBuilder) {
     let (builder, facts, path) = try CrossBuildData.writeDemo(build, seed: seed) { builder, _ in try plant(builder) }
     defer { try? FileManager.default.removeItem(atPath: path) }
-    let memory = try MemoryImageOpener.open(path: path)
-    let system = try KernelDiscovery.discover(memory: memory)
-    let image = try #require(system.kernel)
-    let kernel = Kernel(
-      space: system.space, image: image, profile: try ISFProfile(path: TestData.shared(build.isfPath).path))
-    let results = CallbackScanner.scan(CallbackContext(kernel: kernel, build: facts.buildNumber), selection: families)
-    let (modules, _) = try ModuleList.read(kernel)
-    return (results, CallbackVerdicts(results: results, kernel: kernel, modules: modules, hidden: []), builder)
+    let (results, verdicts) = try CrossBuildData.scan(
+      build, path: path, buildNumber: facts.buildNumber, families: families)
+    return (results, verdicts, builder)
   }
 
   /// Links `links` (LIST_ENTRY addresses) after `head`, in order.
@@ -58,6 +53,17 @@ import WindowsKernel
 
   static func donor(_ builder: WindowsImageBuilder) throws -> WindowsImageTruth.Callback {
     try #require(builder.truth.callbacks.first { $0.family == "registry" })
+  }
+
+  /// An OBJECT_TYPE named `name` (Name at `nameOffset`, the string behind it), `size` bytes; its address.
+  static func typeObject(_ b: WindowsImageBuilder, name: String, size: UInt64, nameOffset: UInt64) throws -> UInt64 {
+    let type = try b.allocateKernelMemory(Int(size))
+    let text = try b.allocateKernelMemory(2 * name.utf16.count + 2)
+    try b.write(name.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }, at: text)
+    try b.writeLE(UInt16(2 * name.utf16.count), at: type + nameOffset)
+    try b.writeLE(UInt16(2 * name.utf16.count + 2), at: type + nameOffset + 2)
+    try b.writeLE(text, at: type + nameOffset + 8)
+    return type
   }
 
   enum ListDefect { case none, loop, unmappedLink }
@@ -162,12 +168,7 @@ import WindowsKernel
         ("DemoAVType", [("OpenProcedure", o[4], donor.routine + 0x20, false)]),
       ]
       for (slot, (name, procedures)) in types.enumerated() {
-        let type = try b.allocateKernelMemory(Int(o[1]))
-        let text = try b.allocateKernelMemory(2 * name.utf16.count + 2)
-        try b.write(name.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }, at: text)
-        try b.writeLE(UInt16(2 * name.utf16.count), at: type + o[2])
-        try b.writeLE(UInt16(2 * name.utf16.count + 2), at: type + o[2] + 2)
-        try b.writeLE(text, at: type + o[2] + 8)
+        let type = try Self.typeObject(b, name: name, size: o[1], nameOffset: o[2])
         for (procedure, offset, routine, flagged) in procedures {
           try b.writeLE(routine, at: type + o[3] + offset)
           expected.append((name, procedure, routine, flagged))
@@ -302,12 +303,7 @@ import WindowsKernel
       pre = try Self.donor(b).routine
       // File gets a callback entry; Process (read by object-process) and Key (empty list) give no row here.
       for (slot, name) in ["Process", "File", "Key"].enumerated() {
-        let type = try b.allocateKernelMemory(Int(o[1]))
-        let text = try b.allocateKernelMemory(2 * name.utf16.count + 2)
-        try b.write(name.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }, at: text)
-        try b.writeLE(UInt16(2 * name.utf16.count), at: type + o[2])
-        try b.writeLE(UInt16(2 * name.utf16.count + 2), at: type + o[2] + 2)
-        try b.writeLE(text, at: type + o[2] + 8)
+        let type = try Self.typeObject(b, name: name, size: o[1], nameOffset: o[2])
         var links: [UInt64] = []
         if name != "Key" {
           let entry = try b.allocateKernelMemory(Self.callbackEntrySize)

@@ -106,4 +106,37 @@ enum Oracles {
           while e != head and len(out) < 64: out.append(e); e = ptr(e)
           return out
       """
+
+  /// `vol -r json <plugin>` of `image` with the ISF `isf` (a ../shared path) in a symbols folder of
+  /// its own, kept with Volatility's cache beside the decompressed test images (Volatility builds
+  /// that cache on first use, tens of seconds; it may delete files in the folder it is given, so it
+  /// never sees ../shared).
+  static func volatility(isf: String, image: String, plugin: String) throws -> [[String: Any]] {
+    let source = TestData.shared(isf)
+    let stem = source.deletingPathExtension().deletingPathExtension().lastPathComponent  // GUID-age
+    let scratch = TestData.cacheDir.appendingPathComponent("vol-ntkrnlmp-\(stem)")
+    let folder = scratch.appendingPathComponent("symbols/windows/ntkrnlmp.pdb")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      at: scratch.appendingPathComponent("cache"), withIntermediateDirectories: true)
+    let copy = folder.appendingPathComponent(source.lastPathComponent)
+    if !FileManager.default.fileExists(atPath: copy.path) {
+      let part = folder.appendingPathComponent(UUID().uuidString + ".part")
+      try FileManager.default.copyItem(at: source, to: part)
+      if (try? FileManager.default.moveItem(at: part, to: copy)) == nil {
+        try? FileManager.default.removeItem(at: part)  // another run copied it first
+      }
+    }
+    let result = try TestData.run(
+      "/usr/bin/env",
+      [
+        "vol", "-q", "--offline", "-s", scratch.appendingPathComponent("symbols").path, "--cache-path",
+        scratch.appendingPathComponent("cache").path, "-r", "json", "-f", image, plugin,
+      ])
+    // Volatility prints a banner line before the JSON.
+    guard result.status == 0, let start = result.stdout.firstIndex(of: "["),
+      let rows = try JSONSerialization.jsonObject(with: Data(result.stdout[start...].utf8)) as? [[String: Any]]
+    else { throw TestDataError.tool("vol \(plugin) failed: \(result.stderr.suffix(800))") }
+    return rows
+  }
 }

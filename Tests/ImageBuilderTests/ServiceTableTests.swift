@@ -114,45 +114,14 @@ import WindowsKernel
   /// The image read back with the build's ISF (CallScope's own reader of it).
   static func read(_ build: CrossBuild, path: String, facts: CrossBuildFacts) throws -> (FamilyResult, CallbackVerdicts)
   {
-    let memory = try MemoryImageOpener.open(path: path)
-    let system = try KernelDiscovery.discover(memory: memory)
-    let image = try #require(system.kernel)
-    let profile = try ISFProfile(path: TestData.shared(build.isfPath).path)
-    let kernel = Kernel(space: system.space, image: image, profile: profile)
-    let context = CallbackContext(kernel: kernel, build: facts.buildNumber)
-    let results = CallbackScanner.scan(context, selection: ["ssdt"])
-    let (modules, _) = try ModuleList.read(kernel)
-    return (
-      try #require(results.first), CallbackVerdicts(results: results, kernel: kernel, modules: modules, hidden: [])
-    )
+    let (results, verdicts) = try CrossBuildData.scan(
+      build, path: path, buildNumber: facts.buildNumber, families: ["ssdt"])
+    return (try #require(results.first), verdicts)
   }
 
-  /// `vol -r json <plugin>` of `path` with the build's ISF in a private symbols folder.
+  /// `vol -r json <plugin>` of `path` with the build's ISF.
   static func volatility(_ build: CrossBuild, path: String, plugin: String = "windows.ssdt") throws -> [[String: Any]] {
-    let scratch = TestData.cacheDir.appendingPathComponent("vol-ntkrnlmp-\(build.guid)-1")
-    let folder = scratch.appendingPathComponent("symbols/windows/ntkrnlmp.pdb")
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    try FileManager.default.createDirectory(
-      at: scratch.appendingPathComponent("cache"), withIntermediateDirectories: true)
-    let isf = TestData.shared(build.isfPath)
-    let copy = folder.appendingPathComponent(isf.lastPathComponent)
-    if !FileManager.default.fileExists(atPath: copy.path) {
-      let part = folder.appendingPathComponent(UUID().uuidString + ".part")
-      try FileManager.default.copyItem(at: isf, to: part)
-      if (try? FileManager.default.moveItem(at: part, to: copy)) == nil {
-        try? FileManager.default.removeItem(at: part)
-      }
-    }
-    let result = try TestData.run(
-      "/usr/bin/env",
-      [
-        "vol", "-q", "--offline", "-s", scratch.appendingPathComponent("symbols").path, "--cache-path",
-        scratch.appendingPathComponent("cache").path, "-r", "json", "-f", path, plugin,
-      ])
-    guard result.status == 0, let start = result.stdout.firstIndex(of: "["),
-      let rows = try JSONSerialization.jsonObject(with: Data(result.stdout[start...].utf8)) as? [[String: Any]]
-    else { throw TestDataError.tool("vol \(plugin) failed: \(result.stderr.suffix(800))") }
-    return rows
+    try Oracles.volatility(isf: build.isfPath, image: path, plugin: plugin)
   }
 
   static let builds = [CrossBuild.all[0], CrossBuild.reference, CrossBuild.all[5]]  // 7601, 19041, 22000

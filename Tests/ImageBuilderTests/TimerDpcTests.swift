@@ -148,17 +148,9 @@ import WindowsKernel
 
   static func read(_ build: CrossBuild, path: String, facts: CrossBuildFacts) throws -> (FamilyResult, CallbackVerdicts)
   {
-    let memory = try MemoryImageOpener.open(path: path)
-    let system = try KernelDiscovery.discover(memory: memory)
-    let image = try #require(system.kernel)
-    let profile = try ISFProfile(path: TestData.shared(build.isfPath).path)
-    let kernel = Kernel(space: system.space, image: image, profile: profile)
-    let results = CallbackScanner.scan(
-      CallbackContext(kernel: kernel, build: facts.buildNumber), selection: ["timer-dpc"])
-    let (modules, _) = try ModuleList.read(kernel)
-    return (
-      try #require(results.first), CallbackVerdicts(results: results, kernel: kernel, modules: modules, hidden: [])
-    )
+    let (results, verdicts) = try CrossBuildData.scan(
+      build, path: path, buildNumber: facts.buildNumber, families: ["timer-dpc"])
+    return (try #require(results.first), verdicts)
   }
 
   static let builds = [CrossBuild.all[0], CrossBuild.reference, CrossBuild.all[5]]  // 7601, 19041, 22000

@@ -68,21 +68,9 @@ public struct IrpDispatchReader: CallbackFamily {
     }
     var result = FamilyResult(family: id)
     let provenance = c.kernel.profile.symbol("ObpRootDirectoryObject")?.provenance ?? .pdb
-    var drivers: [KernelObject] = []
-    var seen = Set<UInt64>()
-    var unreadable: [String] = []
-    for directory in ["\\Driver", "\\FileSystem"] {
-      let object: KernelObject
-      do { object = try manager.lookup(directory) } catch {
-        unreadable.append("\(directory) not readable: \(error)")
-        continue
-      }
-      let (entries, warnings) = manager.entries(ofDirectory: object.address)
-      result.warnings += warnings
-      for entry in entries.prefix(Self.bound) where entry.typeName == nil || entry.typeName == "Driver" {
-        if seen.insert(entry.address).inserted { drivers.append(entry) }
-      }
-    }
+    let (listed, unreadable, warnings) = DriverObjectModules.driverObjects(manager, bound: Self.bound)
+    let drivers = listed.map(\.object)
+    result.warnings += warnings
     guard !drivers.isEmpty || unreadable.isEmpty else {
       return [FamilyResult(family: id, notLocated: "no driver object readable: " + unreadable.joined(separator: "; "))]
     }
