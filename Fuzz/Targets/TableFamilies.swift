@@ -10,7 +10,7 @@ let tableFamilyHeads: [String: UInt64] = [
   "KeNumberProcessors": 0x40, "KeServiceDescriptorTable": 0x100, "KiServiceLimit": 0x120,
   "KiProcessorBlock": 0x140, "KiWaitNever": 0x150, "KiWaitAlways": 0x158, "IopTimerQueueHead": 0x160,
   "IopDriverReinitializeQueueHead": 0x170, "IopBootDriverReinitializeQueueHead": 0x180, "ObTypeIndexTable": 0x200,
-  "HalDispatchTable": 0xA00,
+  "HalDispatchTable": 0xA00, "IopRootDeviceNode": 0x190,
 ]
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -22,6 +22,7 @@ public func fuzzTableFamilies(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CIn
     context,
     selection: [
       "ssdt", "timer-dpc", "io-timer", "driver-reinit", "object-type-procedure", "hal-table", "idt", "object-other",
+      "pnp-target-device",
     ])
   return 0
 }

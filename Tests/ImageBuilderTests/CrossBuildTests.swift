@@ -44,7 +44,7 @@ struct CrossBuildTests {
     "io-timer": ["IopTimerQueueHead"],
     "driver-reinit": ["IopDriverReinitializeQueueHead", "IopBootDriverReinitializeQueueHead"],
     "object-type-procedure": ["ObTypeIndexTable"], "hal-table": ["HalDispatchTable"], "idt": ["KiProcessorBlock"],
-    "object-other": ["ObTypeIndexTable"],
+    "object-other": ["ObTypeIndexTable"], "pnp-target-device": ["IopRootDeviceNode"],
   ]
 
   /// Families the demo does not plant on any build, with what their reason names: it has no object
@@ -54,7 +54,7 @@ struct CrossBuildTests {
   static let unplanted: [String: String] = [
     "irp-dispatch": "\\Driver not readable", "ssdt": "never filled in", "timer-dpc": "0 processors",
     "object-type-procedure": "holds no object type", "hal-table": "Version 0", "idt": "0 processors",
-    "object-other": "holds no object type",
+    "object-other": "holds no object type", "pnp-target-device": "no device tree",
   ]
 
   /// PO_COALESCING_CALLBACK_V1 on x64 (WinObjEx64 ntos.h: PushLock, CoalescingCallback, SelfPtr,

@@ -50,10 +50,11 @@ struct DemoScenarioTests {
     #expect(
       results.filter { ["ci", "pico"].contains($0.family) }.allSatisfy { $0.entries.isEmpty && $0.notLocated == nil })
     // The demo plants no object directory (no \Driver for irp-dispatch), and leaves the service table,
-    // the processor block (timers, IDTs), ObTypeIndexTable and HalDispatchTable unfilled.
+    // the processor block (timers, IDTs), ObTypeIndexTable, HalDispatchTable and the device tree unfilled.
     #expect(
       results.compactMap { $0.notLocated == nil ? nil : $0.family } == [
-        "object-other", "dbgk-lkmd", "irp-dispatch", "ssdt", "timer-dpc", "object-type-procedure", "hal-table", "idt",
+        "object-other", "dbgk-lkmd", "pnp-target-device", "irp-dispatch", "ssdt", "timer-dpc", "object-type-procedure",
+        "hal-table", "idt",
       ])
     let verdicts = CallbackVerdicts(results: results, kernel: kernel, modules: modules, hidden: [])
     #expect(verdicts.familyFindings.isEmpty, "\(verdicts.familyFindings)")

@@ -325,4 +325,52 @@ import WindowsKernel
     #expect(result.entries.first?.detail("routineKind") == .string("pre"))
     #expect(verdicts.rows.first?.flags.contains("object-callbacks-other-type") == true, "\(verdicts.rows.map(\.flags))")
   }
+
+  // MARK: pnp-target-device
+
+  /// The notify-entry header on x64 (WinObjEx64 ntos.h NOTIFY_ENTRY_HEADER): ListEntry, EventCategory
+  /// +0x10, SessionId +0x14, SessionHandle +0x18, CallbackRoutine +0x20, Context +0x28, DriverObject +0x30.
+  static let notifyEntrySize = 0x68
+
+  @Test(arguments: builds)
+  func targetDeviceNotificationsOverTheDeviceTree(_ build: CrossBuild) throws {
+    for loop in [false, true] where !loop || build.guid == CrossBuild.reference.guid {
+      let o = try Self.isf(
+        build,
+        [
+          "s('IopRootDeviceNode')", "z('_DEVICE_NODE')", "f('_DEVICE_NODE','Child')", "f('_DEVICE_NODE','Sibling')",
+          "f('_DEVICE_NODE','TargetDeviceNotify')", "f('_DEVICE_NODE','InstancePath')",
+        ])
+      var routine: UInt64 = 0
+      let path = "STORAGE\\Volume\\{demo}#0000000000100000"
+      let (results, verdicts, _) = try Self.scan(build, seed: 0x7D1, families: ["pnp-target-device"]) { b in
+        routine = try Self.donor(b).routine + 0x40
+        let nodes = try (0..<3).map { _ in try b.allocateKernelMemory(Int(o[1])) }
+        let (root, volume, disk) = (nodes[0], nodes[1], nodes[2])
+        try b.writeLE(root, at: b.truth.kernelBase + o[0])
+        try b.writeLE(volume, at: root + o[2])  // root → Child volume → Sibling disk
+        try b.writeLE(loop ? volume : UInt64(0), at: disk + o[3])
+        try b.writeLE(disk, at: volume + o[3])
+        try Self.link(b, root + o[4], [])  // registered on by nobody
+        let text = try b.allocateKernelMemory(2 * path.utf16.count)
+        try b.write(path.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }, at: text)
+        try b.writeLE(UInt16(2 * path.utf16.count), at: volume + o[5])
+        try b.writeLE(UInt16(2 * path.utf16.count), at: volume + o[5] + 2)
+        try b.writeLE(text, at: volume + o[5] + 8)
+        let entry = try b.allocateKernelMemory(Self.notifyEntrySize)
+        try b.writeLE(UInt32(3), at: entry + 0x10)  // EventCategoryTargetDeviceChange
+        try b.writeLE(routine, at: entry + 0x20)
+        try b.writeLE(UInt64(0xFFFF_F800_7D1C_0000), at: entry + 0x28)
+        try Self.link(b, volume + o[4], [entry])
+      }
+      let result = try #require(results.first)
+      #expect(result.notLocated == nil, "\(result.notLocated ?? "")")
+      #expect(result.entries.map(\.routine) == [routine])
+      #expect(result.entries.first?.detail("instancePath") == .string(path))
+      #expect(result.entries.first?.detail("eventCategory") == .string("EventCategoryTargetDeviceChange"))
+      #expect(result.entries.first?.detail("context") == .address(0xFFFF_F800_7D1C_0000))
+      #expect(result.warnings.count == (loop ? 1 : 0), "\(result.warnings)")
+      #expect(verdicts.rows.allSatisfy { $0.owner != nil && $0.flags.isEmpty })
+    }
+  }
 }

@@ -50,6 +50,8 @@ public struct TimerDpcReader: CallbackFamily {
       let table = prcb &+ layout.timerTable &+ layout.timerEntries
       for bucket in 0..<Int(layout.entryCount) {
         let listHead = table &+ UInt64(bucket) &* layout.entrySize &+ layout.entryList
+        // Most buckets are empty (Flink = the head): skip them before building a walk and its name.
+        if c.pointer(listHead) == listHead, c.pointer(listHead &+ c.pointerSize) == listHead { continue }
         let list = c.list(listHead, what: "KPRCB[\(number)].TimerTable.TimerEntries[\(bucket)]", bound: Self.bound)
         if let warning = list.warning { result.warnings.append("timer-dpc: " + warning) }
         for link in list.entries {

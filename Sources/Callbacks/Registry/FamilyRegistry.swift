@@ -29,6 +29,7 @@ extension FamilyDescriptor {
     .callbackObject,
     .pnpDeviceClass,
     .pnpProfile,
+    .pnpTargetDevice,
     .codeIntegrity,
     .errataManager,
     .hostExtension,
