@@ -54,23 +54,36 @@ public struct CallbackObjectFamily: CallbackFamily {
     guard !located.isEmpty else {
       return [FamilyResult(family: "callback-object", notLocated: reasons.joined(separator: "; "))]
     }
+    // The kernel's own objects, named by the variables that hold them (unnamed ones too).
+    var variables: [UInt64: String] = [:]
+    for (symbol, _) in KnownCallbackObjects.byVariable {
+      if let va = try? c.kernel.address(of: symbol), let object = c.pointer(va), object != 0 {
+        variables[object] = symbol
+      }
+    }
     for object in objects {
-      read(c, object: object.address, name: object.name, provenance: object.provenance, into: &result)
+      read(
+        c, object: object.address, name: object.name, variable: variables[object.address],
+        provenance: object.provenance, into: &result)
     }
     return [result]
   }
 
   private func read(
-    _ c: CallbackContext, object: UInt64, name: String?, provenance: Provenance, into result: inout FamilyResult
+    _ c: CallbackContext, object: UInt64, name: String?, variable: String?, provenance: Provenance,
+    into result: inout FamilyResult
   ) {
-    do { try readThrowing(c, object: object, name: name, provenance: provenance, into: &result) } catch {
+    do {
+      try readThrowing(c, object: object, name: name, variable: variable, provenance: provenance, into: &result)
+    } catch {
       result.warnings.append("callback object at \(Hex.format(object)): \(error)")
     }
   }
 
   /// `read`, throwing when the declared layouts lack a member (a defect named by the error).
   private func readThrowing(
-    _ c: CallbackContext, object: UInt64, name: String?, provenance: Provenance, into result: inout FamilyResult
+    _ c: CallbackContext, object: UInt64, name: String?, variable: String?, provenance: Provenance,
+    into result: inout FamilyResult
   ) throws(WindowsKernelError) {
     let o = c.layouts.callbackObject
     let r = c.layouts.callbackRegistration
@@ -86,6 +99,9 @@ public struct CallbackObjectFamily: CallbackFamily {
     let allowMultiple = objectFields.unsigned("AllowMultipleCallbacks", width: 1).map { DetailValue.bool($0 != 0) }
     result.warnings += objectFields.warnings
     let path = name.map { "\\Callback\\" + $0 }
+    let purpose =
+      name.flatMap { KnownCallbackObjects.byName[$0] }
+      ?? variable.flatMap { v in KnownCallbackObjects.byVariable.first { $0.symbol == v }?.purpose }
     let head = object &+ (try o["RegisteredCallbacks"])
     let (linkOffset, functionOffset) = (try r["Link"], try r["CallbackFunction"])
     let list = c.list(head, what: "callback object \(path ?? Hex.format(object))")
@@ -109,7 +125,8 @@ public struct CallbackObjectFamily: CallbackFamily {
           details: [
             ("object", path.map(DetailValue.string) ?? .null), ("callbackObject", .address(object)),
             ("allowMultipleCallbacks", allowMultiple ?? .null), ("context", .address(orNull: context)),
-            ("busy", .int(orNull: busy)),
+            ("busy", .int(orNull: busy)), ("knownAs", variable.map(DetailValue.string) ?? .null),
+            ("purpose", purpose.map(DetailValue.string) ?? .null),
           ],
           provenance: provenance))
     }

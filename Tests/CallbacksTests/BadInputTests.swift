@@ -184,4 +184,30 @@ import WindowsKernel
     #expect(result.warnings.contains { $0.contains("loops") }, "\(result.warnings)")
     #expect(result.entries.map(\.routine) == records.map(\.function))
   }
+
+  @Test func dispatchTablesInUnmappedMemory() throws {
+    // CSAgent's driver object (the truth's module entry names it) gets a FAST_IO_DISPATCH pointer and
+    // a DriverExtension pointer into unmapped memory: two warnings, the same dispatch rows.
+    let clean = try CleanImage.get()
+    let truth = try #require(
+      try TestData.json(TestData.shared("images/win10-19041-clean.truth.json").path) as? [String: Any])
+    let modules = try #require(truth["modules"] as? [[String: Any]])
+    let driver = try #require(
+      modules.first { $0["name"] as? String == "csagent.sys" }?["driver_object"] as? String
+    ).dropFirst(2)
+    let object = try #require(UInt64(driver, radix: 16))
+    let kernel = clean.scan.kernel
+    let unmapped: UInt64 = 0xFFFF_F8FF_DEAD_0000
+    let scan = try scanPatched(
+      "irp-unmapped", damaged: "irp-dispatch",
+      [
+        (object + (try kernel.offset("_DRIVER_OBJECT", "FastIoDispatch")), CleanImage.le64(unmapped)),
+        (object + (try kernel.offset("_DRIVER_OBJECT", "DriverExtension")), CleanImage.le64(unmapped + 0x100)),
+      ])
+    let result = try #require(scan.family("irp-dispatch"))
+    #expect(result.warnings.count == 2, "\(result.warnings)")
+    #expect(result.warnings.contains { $0.contains("_FAST_IO_DISPATCH") && $0.contains("unreadable") })
+    #expect(result.warnings.contains { $0.contains("_DRIVER_EXTENSION.AddDevice") })
+    #expect(result.entries.map(\.routine) == clean.scan.family("irp-dispatch")?.entries.map(\.routine))
+  }
 }

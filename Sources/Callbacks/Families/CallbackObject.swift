@@ -14,7 +14,8 @@ extension FamilyDescriptor {
       FamilyHead("ExpCallbackListHead", .recipe { _ in FamilyHeadLocators.callbackObjectList }),
       FamilyHead("ObpRootDirectoryObject", .kernelModel),
     ],
-    symbols: ["ExCallbackObjectType", "ExCreateCallback", "ExRegisterCallback", "ExNotifyCallback"],
+    symbols: ["ExCallbackObjectType", "ExCreateCallback", "ExRegisterCallback", "ExNotifyCallback"]
+      + KnownCallbackObjects.byVariable.map(\.symbol),
     structs: ["_CALLBACK_OBJECT", "_CALLBACK_REGISTRATION"],
     reader: CallbackObjectFamily())
 }
