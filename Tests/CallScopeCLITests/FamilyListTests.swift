@@ -16,7 +16,7 @@ struct FamilyListTests {
     "logon-session-terminated-ex", "power-setting", "debug-print", "dbgk-lkmd", "nmi", "callback-object",
     "pnp-device-class", "pnp-profile", "ci", "emp", "ex-host", "alt-syscall", "pico", "silo-monitor",
     "power-coalescing", "etw-provider", "irp-dispatch", "ssdt", "timer-dpc", "io-timer", "driver-reinit",
-    "object-type-procedure", "hal-table", "idt", "object-other", "pnp-target-device",
+    "object-type-procedure", "hal-table", "idt", "object-other", "pnp-target-device", "etw-logger",
   ]
 
   func families() throws -> [String: [String: Any]] {

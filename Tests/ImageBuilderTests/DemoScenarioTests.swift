@@ -53,8 +53,8 @@ struct DemoScenarioTests {
     // the processor block (timers, IDTs), ObTypeIndexTable, HalDispatchTable and the device tree unfilled.
     #expect(
       results.compactMap { $0.notLocated == nil ? nil : $0.family } == [
-        "object-other", "dbgk-lkmd", "pnp-target-device", "irp-dispatch", "ssdt", "timer-dpc", "object-type-procedure",
-        "hal-table", "idt",
+        "object-other", "dbgk-lkmd", "pnp-target-device", "etw-logger", "irp-dispatch", "ssdt", "timer-dpc",
+        "object-type-procedure", "hal-table", "idt",
       ])
     let verdicts = CallbackVerdicts(results: results, kernel: kernel, modules: modules, hidden: [])
     #expect(verdicts.familyFindings.isEmpty, "\(verdicts.familyFindings)")

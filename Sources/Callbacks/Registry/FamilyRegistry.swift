@@ -38,6 +38,7 @@ extension FamilyDescriptor {
     .siloMonitor,
     .powerCoalescing,
     .etwProvider,
+    .etwLogger,
     .irpDispatch,
     .serviceTable,
     .timerDpc,
