@@ -90,7 +90,7 @@ let package = Package(
     .testTarget(
       name: "CallbacksTests",
       dependencies: [
-        "Callbacks", "WindowsKernel", "AddressSpace", "MemoryImage", "Symbols", "ImageBuilder", "TestData",
+        "Callbacks", "WindowsKernel", "AddressSpace", "MemoryImage", "Symbols", "ImageBuilder", "TestData", "Analysis",
       ]),
     .testTarget(
       name: "AnalysisTests",

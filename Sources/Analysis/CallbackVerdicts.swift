@@ -59,14 +59,17 @@ public struct CallbackVerdicts: Sendable {
     for result in results where result.notLocated == nil {
       for entry in result.entries {
         var flags = Self.recordRules(entry).map(\.rawValue)
-        let owner = resolver.owner(of: entry.routine)
-        if owner == nil { flags.append(Rule.outsideModules.rawValue) }
+        // A user-mode routine (a process's instrumentation callback) belongs to that process's
+        // modules, which its family judged; kernel modules and kernel-space prologues do not apply.
+        let userMode = entry.userMode
+        let owner = userMode ? nil : resolver.owner(of: entry.routine)
+        if owner == nil, !userMode { flags.append(Rule.outsideModules.rawValue) }
         if let owner, owner.module.origin != .loadedModuleList { flags.append(Rule.unlinkedModule.rawValue) }
         if !entry.expectedOwners.isEmpty, !entry.expectedOwners.contains(owner?.module.name.lowercased() ?? "") {
           flags.append(Rule.outsideExpectedModule.rawValue)
         }
         flags += entry.flags.filter { !flags.contains($0) }
-        let prologue = try? kernel.read(entry.routine, count: 16)
+        let prologue = userMode ? nil : try? kernel.read(entry.routine, count: 16)
         if let prologue, PrologueCheck.match(prologue) != nil { flags.append(Rule.patchedPrologue.rawValue) }
         rows.append(CallbackRow(entry: entry, owner: owner, flags: flags, prologue: prologue))
       }

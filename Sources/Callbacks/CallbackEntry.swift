@@ -37,6 +37,9 @@ public struct CallbackEntry: Sendable, Hashable {
   public var expectedOwners: [String] = []
   /// Flags the reader raised from the record itself (ids of the family descriptor's rules).
   public var flags: [String] = []
+  /// The routine is a user-mode address of one process (its family judged it against that
+  /// process's modules): kernel modules do not own it and its prologue is not read.
+  public var userMode = false
 
   public init(
     family: String, head: UInt64, headSymbol: String, index: Int?, rawValue: UInt64? = nil, routine: UInt64,

@@ -23,11 +23,12 @@ public enum CallbackScanner {
   }
 
   /// A routine outside kernel space cannot be a kernel callback (calling it would fault): the
-  /// record is smeared or corrupt, so it becomes a warning rather than a row.
+  /// record is smeared or corrupt, so it becomes a warning rather than a row. Entries a family
+  /// marks user-mode (a process's own routine) are kept.
   static func withoutImpossibleRoutines(_ result: FamilyResult, _ context: CallbackContext) -> FamilyResult {
     var result = result
     result.entries = result.entries.filter { entry in
-      if context.kernel.isKernelAddress(entry.routine) { return true }
+      if entry.userMode || context.kernel.isKernelAddress(entry.routine) { return true }
       let place = entry.index.map { "\(entry.headSymbol)[\($0)]" } ?? entry.headSymbol
       let record = entry.object.map { " in the record at \(Hex.format($0))" } ?? ""
       result.warnings.append(

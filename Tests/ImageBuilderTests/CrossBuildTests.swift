@@ -45,7 +45,7 @@ struct CrossBuildTests {
     "driver-reinit": ["IopDriverReinitializeQueueHead", "IopBootDriverReinitializeQueueHead"],
     "object-type-procedure": ["ObTypeIndexTable"], "hal-table": ["HalDispatchTable"], "idt": ["KiProcessorBlock"],
     "object-other": ["ObTypeIndexTable"], "pnp-target-device": ["IopRootDeviceNode"],
-    "etw-logger": ["EtwpHostSiloState", "PspHostSiloGlobals"],
+    "etw-logger": ["EtwpHostSiloState", "PspHostSiloGlobals"], "instrumentation-callback": ["PsActiveProcessHead"],
   ]
 
   /// Families the demo does not plant on any build, with what their reason names: it has no object

@@ -36,6 +36,7 @@ extension FamilyDescriptor {
     .altSyscall,
     .pico,
     .siloMonitor,
+    .instrumentationCallback,
     .powerCoalescing,
     .etwProvider,
     .etwLogger,
