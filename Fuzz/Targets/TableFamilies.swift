@@ -10,7 +10,8 @@ let tableFamilyHeads: [String: UInt64] = [
   "KeNumberProcessors": 0x40, "KeServiceDescriptorTable": 0x100, "KiServiceLimit": 0x120,
   "KiProcessorBlock": 0x140, "KiWaitNever": 0x150, "KiWaitAlways": 0x158, "IopTimerQueueHead": 0x160,
   "IopDriverReinitializeQueueHead": 0x170, "IopBootDriverReinitializeQueueHead": 0x180, "ObTypeIndexTable": 0x200,
-  "HalDispatchTable": 0xA00, "IopRootDeviceNode": 0x190,
+  "HalDispatchTable": 0xA00, "IopRootDeviceNode": 0x190, "PsActiveProcessHead": 0x00, "PspLegoNotifyRoutine": 0x198,
+  "KiBoundsCallback": 0x1A0,
 ]
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -22,7 +23,7 @@ public func fuzzTableFamilies(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CIn
     context,
     selection: [
       "ssdt", "timer-dpc", "io-timer", "driver-reinit", "object-type-procedure", "hal-table", "idt", "object-other",
-      "pnp-target-device",
+      "pnp-target-device", "instrumentation-callback", "lego-notify", "bound-callback",
     ])
   return 0
 }

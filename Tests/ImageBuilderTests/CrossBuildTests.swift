@@ -46,6 +46,7 @@ struct CrossBuildTests {
     "object-type-procedure": ["ObTypeIndexTable"], "hal-table": ["HalDispatchTable"], "idt": ["KiProcessorBlock"],
     "object-other": ["ObTypeIndexTable"], "pnp-target-device": ["IopRootDeviceNode"],
     "etw-logger": ["EtwpHostSiloState", "PspHostSiloGlobals"], "instrumentation-callback": ["PsActiveProcessHead"],
+    "lego-notify": ["PspLegoNotifyRoutine"], "bound-callback": ["KiBoundsCallback"],
   ]
 
   /// Families the demo does not plant on any build, with what their reason names: it has no object

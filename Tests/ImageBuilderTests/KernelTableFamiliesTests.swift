@@ -373,4 +373,23 @@ import WindowsKernel
       #expect(verdicts.rows.allSatisfy { $0.owner != nil && $0.flags.isEmpty })
     }
   }
+
+  // MARK: lego-notify, bound-callback
+
+  @Test(arguments: builds)
+  func singleRoutineVariables(_ build: CrossBuild) throws {
+    for (family, symbol) in [("lego-notify", "PspLegoNotifyRoutine"), ("bound-callback", "KiBoundsCallback")] {
+      if family == "bound-callback", build.guid == CrossBuild.all[0].guid { continue }  // 7601 has no KiBoundsCallback
+      let o = try Self.isf(build, ["s('\(symbol)')"])
+      var routine: UInt64 = 0
+      let (results, verdicts, _) = try Self.scan(build, seed: 0x1E60, families: [family]) { b in
+        routine = try Self.donor(b).routine + 0x60
+        try b.writeLE(routine, at: b.truth.kernelBase + o[0])
+      }
+      let result = try #require(results.first)
+      #expect(result.notLocated == nil, "\(family): \(result.notLocated ?? "")")
+      #expect(result.entries.map(\.routine) == [routine], "\(family)")
+      #expect(verdicts.rows.first?.owner != nil)
+    }
+  }
 }

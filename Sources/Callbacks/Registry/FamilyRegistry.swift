@@ -37,6 +37,8 @@ extension FamilyDescriptor {
     .pico,
     .siloMonitor,
     .instrumentationCallback,
+    .legoNotify,
+    .boundCallback,
     .powerCoalescing,
     .etwProvider,
     .etwLogger,
