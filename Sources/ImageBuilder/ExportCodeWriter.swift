@@ -141,7 +141,7 @@ enum ExportCodeWriter {
       let shape = shapes[Int(random.next() % UInt64(shapes.count))]
       let register = headRegisters[Int(random.next() % UInt64(headRegisters.count))]
       var plan = Plan(routine: routine, shape: shape, register: register)
-      let length = try exportCode(plan.routine, shape: shape, register: register, at: 0, hopTarget: 0, symbols: [:])
+      let length = try exportCode(plan.routine, shape: shape, register: register, at: 0, hopTarget: 0, symbols: .sizing)
         .count
       if let rva = facts.symbols[routine.name],
         spans.contains(where: { $0.isCode && rva >= $0.start && rva + UInt64(length) <= $0.start + $0.size }),
@@ -159,9 +159,9 @@ enum ExportCodeWriter {
       let symbols = facts.symbols
       var inner: UInt64 = 0
       if plan.shape != .direct {
-        let bodyLength = try body(plan.routine, register: plan.register, at: 0, symbols: [:]).count
+        let bodyLength = try body(plan.routine, register: plan.register, at: 0, symbols: .sizing).count
         inner = try allocate(bodyLength)
-        try put(try body(plan.routine, register: plan.register, at: inner, symbols: symbols), at: inner)
+        try put(try body(plan.routine, register: plan.register, at: inner, symbols: .resolved(symbols)), at: inner)
         if plan.shape == .twoHops {
           let stubLength = try callStub(at: 0, target: 0).count
           let stub = try allocate(stubLength)
@@ -171,7 +171,7 @@ enum ExportCodeWriter {
       }
       if plan.rva == nil {
         let length = try exportCode(
-          plan.routine, shape: plan.shape, register: plan.register, at: 0, hopTarget: 0, symbols: [:]
+          plan.routine, shape: plan.shape, register: plan.register, at: 0, hopTarget: 0, symbols: .sizing
         )
         .count
         plan.rva = try allocate(length)
@@ -179,7 +179,8 @@ enum ExportCodeWriter {
       guard let rva = plan.rva else { continue }
       try put(
         try exportCode(
-          plan.routine, shape: plan.shape, register: plan.register, at: rva, hopTarget: inner, symbols: symbols),
+          plan.routine, shape: plan.shape, register: plan.register, at: rva, hopTarget: inner,
+          symbols: .resolved(symbols)),
         at: rva)
       pe.exports.removeAll { $0.name == plan.routine.name }
       pe.exports.append(.init(name: plan.routine.name, target: try location(rva)))
@@ -201,7 +202,7 @@ enum ExportCodeWriter {
   /// The export's own code for `shape` at `rva` (`hopTarget`: the routine it hops into).
   private static func exportCode(
     _ routine: ExportRoutine, shape: ExportCodeShape, register: X64Emitter.Register, at rva: UInt64, hopTarget: UInt64,
-    symbols: [String: UInt64]
+    symbols: SymbolAddresses
   ) throws -> [UInt8] {
     var e = X64Emitter(origin: rva)
     switch shape {
@@ -237,9 +238,9 @@ enum ExportCodeWriter {
   /// The routine that references the variables: locks, heads, loads, the cookie byte, the dispatch
   /// on a compared value, then the counters updated with `lock xadd`.
   private static func body(
-    _ routine: ExportRoutine, register: X64Emitter.Register, at rva: UInt64, symbols: [String: UInt64]
+    _ routine: ExportRoutine, register: X64Emitter.Register, at rva: UInt64, symbols: SymbolAddresses
   ) throws -> [UInt8] {
-    func address(_ name: String) -> UInt64 { symbols[name] ?? 0 }
+    func address(_ name: String) throws -> UInt64 { try symbols.address(name) }
     var e = X64Emitter(origin: rva)
     e.prologue()
     if let d = routine.dispatch {
@@ -250,14 +251,14 @@ enum ExportCodeWriter {
         e.move(.rax, .rcx)
       }
     }
-    for lock in routine.locks { e.lea(.rcx, address(lock)) }
-    for head in routine.heads { e.lea(register, address(head)) }
+    for lock in routine.locks { e.lea(.rcx, try address(lock)) }
+    for head in routine.heads { e.lea(register, try address(head)) }
     for head in routine.pushed {
-      e.load(.rax, address(head))
-      e.store(address(head), register)
+      e.load(.rax, try address(head))
+      e.store(try address(head), register)
     }
-    for load in routine.loads { e.load(register, address(load)) }
-    for byte in routine.bytes { e.xorByte(.rax, address(byte)) }
+    for load in routine.loads { e.load(register, try address(load)) }
+    for byte in routine.bytes { e.xorByte(.rax, try address(byte)) }
     if let d = routine.dispatch, let last = d.cases.last {
       let done = e.label()
       let join = e.label()
@@ -268,11 +269,11 @@ enum ExportCodeWriter {
       }
       e.compare(.rax, last.value)
       e.jump(ifEqual: false, to: done)
-      e.lea(register, address(last.head))
+      e.lea(register, try address(last.head))
       e.jump(to: join)
       for (c, label) in zip(d.cases, labels) {
         e.bind(label)
-        e.lea(register, address(c.head))
+        e.lea(register, try address(c.head))
         e.jump(to: join)
       }
       e.bind(join)
@@ -281,11 +282,30 @@ enum ExportCodeWriter {
     }
     for counter in routine.counters {
       e.movImmediate32(.rax, 1)
-      e.lockXadd32(address(counter), .rax)
+      e.lockXadd32(try address(counter), .rax)
     }
     e.zero(.rax)
     e.epilogue()
     e.pad(2)
     return try e.finished()
+  }
+}
+
+/// The variables' addresses a routine's code references: placeholders while only its length is
+/// measured (every reference is a 32-bit displacement, so the length does not depend on them), the
+/// build's RVAs when it is written.
+enum SymbolAddresses {
+  case sizing
+  case resolved([String: UInt64])
+
+  func address(_ name: String) throws -> UInt64 {
+    switch self {
+    case .sizing: return 0
+    case .resolved(let symbols):
+      guard let rva = symbols[name] else {
+        throw ImageBuilderError.invalid("export code references \(name), which the build's symbols lack")
+      }
+      return rva
+    }
   }
 }

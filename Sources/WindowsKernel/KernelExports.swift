@@ -20,6 +20,11 @@ public struct KernelExports: Sendable {
       throw .implausible(
         address: image.base, structure: "ntoskrnl export directory", detail: "unreadable: \(error)")
     }
+    self.init(exports)
+  }
+
+  /// The name maps of an export directory already read (forwarders left out).
+  public init(_ exports: PEExports) {
     var byName: [String: UInt64] = [:]
     var byRVA: [UInt64: [String]] = [:]
     for entry in exports.entries where !entry.isForwarder {

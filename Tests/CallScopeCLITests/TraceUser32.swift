@@ -57,22 +57,8 @@ struct TraceUser32 {
   }
 
   static func build() throws -> TraceUser32 {
-    let dir = try TestData.temporaryDirectory("trace-user32")
-    let c = dir.appendingPathComponent("user32.c")
-    try source.write(to: c, atomically: true, encoding: .utf8)
-    let obj = dir.appendingPathComponent("user32.obj").path
+    let dir = try TestData.buildUser32(source: source, label: "trace-user32")
     let dllPath = dir.appendingPathComponent("user32.dll").path
-    let compile = try TestData.run(
-      try TestData.which("clang"),
-      ["--target=x86_64-pc-windows-msvc", "-g", "-gcodeview", "-O1", "-c", c.path, "-o", obj])
-    guard compile.status == 0 else { throw TestDataError.tool("clang: \(compile.stderr)") }
-    let link = try TestData.run(
-      try TestData.which("lld-link"),
-      [
-        "/dll", "/noentry", "/nodefaultlib", "/debug", "/opt:noref", "/opt:noicf",
-        "/pdb:" + dir.appendingPathComponent("user32.pdb").path, "/out:" + dllPath, obj,
-      ])
-    guard link.status == 0 else { throw TestDataError.tool("lld-link: \(link.stderr)") }
     let dll = [UInt8](try Data(contentsOf: URL(fileURLWithPath: dllPath)))
 
     // Exports: "Name: X" followed by "RVA: 0x…" lines.

@@ -35,24 +35,7 @@ import Testing
 
   /// Builds user32.dll + user32.pdb in a fresh folder, apfnDispatch listing `slots`.
   static func build(_ slots: [String] = slots) throws -> URL {
-    let dir = try TestData.temporaryDirectory("user32")
-    let c = dir.appendingPathComponent("user32.c")
-    try Self.source(slots).write(to: c, atomically: true, encoding: .utf8)
-    let obj = dir.appendingPathComponent("user32.obj").path
-    let compile = try TestData.run(
-      try TestData.which("clang"),
-      ["--target=x86_64-pc-windows-msvc", "-g", "-gcodeview", "-O1", "-c", c.path, "-o", obj])
-    guard compile.status == 0 else { throw TestDataError.tool("clang: \(compile.stderr)") }
-    let link = try TestData.run(
-      try TestData.which("lld-link"),
-      [
-        "/dll", "/noentry", "/nodefaultlib", "/debug", "/opt:noref", "/opt:noicf",
-        "/pdb:" + dir.appendingPathComponent("user32.pdb").path,
-        "/out:" + dir.appendingPathComponent("user32.dll").path,
-        obj,
-      ])
-    guard link.status == 0 else { throw TestDataError.tool("lld-link: \(link.stderr)") }
-    return dir
+    try TestData.buildUser32(source: Self.source(slots), label: "user32")
   }
 
   /// name → RVA from `llvm-pdbutil dump -publics` (addr = SSSS:OOOO, decimal) and the DLL's

@@ -19,7 +19,7 @@ extension FamilyDescriptor {
         "IopBootDriverReinitializeQueueHead", .code(exports: ["IoRegisterBootDriverReinitialization"], shape: .list)),
     ],
     symbols: ["IoRegisterDriverReinitialization", "IoRegisterBootDriverReinitialization"],
-    reader: DriverReinitializationReader())
+    reader: InitialisedListGuard(inner: DriverReinitializationReader(), heads: DriverReinitializationReader.queues))
 }
 
 /// Reads both reinitialisation queues into one family.
@@ -34,13 +34,6 @@ public struct DriverReinitializationReader: CallbackFamily {
     let heads = Self.queues.compactMap { symbol in (try? c.head(symbol)).map { (symbol, $0) } }
     guard !heads.isEmpty else {
       return [FamilyResult(family: id, notLocated: c.kernel.missing(Self.queues[0]).description)]
-    }
-    if heads.allSatisfy({ c.pointer($0.1.address) == 0 }) {
-      return [
-        FamilyResult(
-          family: id,
-          notLocated: "\(heads[0].0) at \(Hex.format(heads[0].1.address)) is null: the queue was never initialised")
-      ]
     }
     let packet = c.layouts.reinitPacket
     var result = FamilyResult(family: id)

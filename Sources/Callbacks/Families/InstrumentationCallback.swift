@@ -53,8 +53,14 @@ public struct InstrumentationCallbackReader: CallbackFamily {
         continue
       }
       guard routine != 0 else { continue }
-      let modules = (try? ProcessModules.native(process, kernel: c.kernel).modules) ?? []
-      let module = modules.first { routine >= $0.base && routine &- $0.base < $0.size }
+      let modules: [UserModule]?
+      do { modules = try ProcessModules.native(process, kernel: c.kernel).modules } catch {
+        modules = nil
+        result.warnings.append(
+          "instrumentation-callback: \(process.name) (\(process.pid)): PEB.Ldr unreadable (\(error)); "
+            + "the callback's module is unknown")
+      }
+      let module = modules?.first { routine >= $0.base && routine &- $0.base < $0.size }
       var entry = CallbackEntry(
         family: id, head: head.address, headSymbol: "PsActiveProcessHead", index: Int(clamping: process.pid),
         routine: routine, object: process.eprocess,
@@ -64,7 +70,8 @@ public struct InstrumentationCallbackReader: CallbackFamily {
         ],
         provenance: head.provenance)
       entry.userMode = true
-      if module == nil { entry.flags = [Self.outsideImages.rawValue] }
+      // Outside images only when the process's modules were read and none holds it.
+      if let modules, !modules.isEmpty, module == nil { entry.flags = [Self.outsideImages.rawValue] }
       result.entries.append(entry)
     }
     return [result]

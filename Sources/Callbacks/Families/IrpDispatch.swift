@@ -76,8 +76,8 @@ public struct IrpDispatchReader: CallbackFamily {
     }
     result.warnings += unreadable.map { "irp-dispatch: " + $0 }
     let invalidRequest = Self.invalidDeviceRequest(c, drivers: drivers, layout)
-    for driver in drivers {
-      read(driver, c, layout, invalidRequest: invalidRequest, provenance: provenance, into: &result)
+    for (driver, directory) in listed {
+      read(driver, in: directory, c, layout, invalidRequest: invalidRequest, provenance: provenance, into: &result)
     }
     return [result]
   }
@@ -130,14 +130,29 @@ public struct IrpDispatchReader: CallbackFamily {
 
   /// The rows of one driver object.
   private func read(
-    _ driver: KernelObject, _ c: CallbackContext, _ l: Layout, invalidRequest: UInt64?, provenance: Provenance,
-    into result: inout FamilyResult
+    _ driver: KernelObject, in directory: String, _ c: CallbackContext, _ l: Layout, invalidRequest: UInt64?,
+    provenance: Provenance, into result: inout FamilyResult
   ) {
     let at = driver.address
-    let name = (try? c.kernel.readUnicodeString(at &+ l.name)) ?? driver.name.map { "\\Driver\\" + $0 } ?? "?"
-    let start = c.pointer(at &+ l.driverStart) ?? 0
-    let size = (try? c.kernel.readUnsigned(at &+ l.driverSize, width: 4)) ?? 0
-    let expected = expectedOwners(c, driver: at, l, driverStart: start, driverSize: size, name: name)
+    let name: String
+    do { name = try c.kernel.readUnicodeString(at &+ l.name) } catch {
+      name = "\(directory)\\\(driver.name ?? Hex.format(at))"
+      result.warnings.append(
+        "irp-dispatch: _DRIVER_OBJECT.DriverName at \(Hex.format(at &+ l.name)): \(error); named \(name) from the directory"
+      )
+    }
+    let expected: [String]
+    do {
+      let start = try c.kernel.readPointer(at &+ l.driverStart)
+      let size = try c.kernel.readUnsigned(at &+ l.driverSize, width: 4)
+      expected = expectedOwners(c, driver: at, l, driverStart: start, driverSize: size, name: name)
+    } catch {
+      // Without its image range the driver's own image is unknown: its slots are judged by no owner.
+      expected = []
+      result.warnings.append(
+        "irp-dispatch: \(name): _DRIVER_OBJECT.DriverStart/DriverSize unreadable (\(error)); slots not checked for an owner"
+      )
+    }
     var slots: [(routine: UInt64, index: Int?, slot: String, extra: [(String, DetailValue)])] = []
     for (index, slot) in Self.majorFunctionNames.enumerated() {
       let field = at &+ l.majorFunction &+ UInt64(index) &* c.pointerSize

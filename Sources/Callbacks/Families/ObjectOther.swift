@@ -34,32 +34,27 @@ public struct ObjectOtherReader: CallbackFamily {
 
   public func collect(_ c: CallbackContext) -> [FamilyResult] {
     let id = "object-other"
-    let head: (address: UInt64, provenance: Provenance)
-    let listOffset, nameOffset: UInt64
+    let table: ObjectTypeTable
+    let listOffset: UInt64
     do throws(WindowsKernelError) {
-      head = try c.head("ObTypeIndexTable")
+      table = try ObjectTypeTable(c, family: id)
       listOffset = try c.offset("_OBJECT_TYPE", "CallbackList")
-      nameOffset = try c.offset("_OBJECT_TYPE", "Name")
     } catch {
       return [FamilyResult(family: id, notLocated: error.description)]
     }
-    var result = FamilyResult(family: id)
-    var types = 0
-    for index in 2..<ObjectTypeProcedureReader.slots {
-      guard let type = c.pointer(head.address &+ UInt64(index) &* c.pointerSize), type != 0 else { break }
-      guard c.kernel.isKernelAddress(type) else { continue }
-      types += 1
-      let name = (try? c.kernel.readUnicodeString(type &+ nameOffset)) ?? "type \(index)"
+    if let reason = table.emptyReason { return [FamilyResult(family: id, notLocated: reason)] }
+    var result = FamilyResult(family: id, warnings: table.warnings)
+    for entry in table.entries {
+      let (index, type) = (entry.index, entry.address)
+      // Unnamed, it may be any type: its callbacks are read and reported like another type's.
+      let name = entry.name ?? "type \(index)"
       guard !Self.offered.contains(name) else { continue }
       // A CallbackList the kernel never initialised holds nothing (and is no broken list).
       guard let flink = c.pointer(type &+ listOffset), flink != 0 else { continue }
       ObjectCallbackFamily.readCallbackList(
         c, type: type, listOffset: listOffset, id: id, headSymbol: "ObTypeIndexTable[\(index)] (\(name))",
-        provenance: head.provenance, extra: [("type", .string(name))], flags: [Self.unusualType.rawValue],
+        provenance: table.head.provenance, extra: [("type", .string(name))], flags: [Self.unusualType.rawValue],
         into: &result)
-    }
-    if types == 0 {
-      result.notLocated = "ObTypeIndexTable at \(Hex.format(head.address)) holds no object type"
     }
     return [result]
   }

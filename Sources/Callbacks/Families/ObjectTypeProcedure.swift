@@ -47,20 +47,18 @@ public struct ObjectTypeProcedureReader: CallbackFamily {
     "SecurityProcedure", "QueryNameProcedure", "OkayToCloseProcedure",
   ]
 
-  /// ObTypeIndexTable slots read at most (the type index is a byte).
-  static let slots = 256
-
   public func collect(_ c: CallbackContext) -> [FamilyResult] {
     let id = "object-type-procedure"
-    let head: (address: UInt64, provenance: Provenance)
-    let typeInfo, name: UInt64
+    let table: ObjectTypeTable
+    let typeInfo: UInt64
     var members: [(name: String, offset: UInt64)] = []
     do throws(WindowsKernelError) {
-      head = try c.head("ObTypeIndexTable")
+      table = try ObjectTypeTable(c, family: id)
       typeInfo = try c.offset("_OBJECT_TYPE", "TypeInfo")
-      name = try c.offset("_OBJECT_TYPE", "Name")
       for procedure in Self.procedures {
-        guard let offset = try? c.offset("_OBJECT_TYPE_INITIALIZER", procedure) else { continue }
+        // The profile says which of the procedure names this build has (ParseProcedureEx from Windows 10).
+        guard let field = c.profile.field("_OBJECT_TYPE_INITIALIZER", procedure), field.offset >= 0 else { continue }
+        let offset = UInt64(field.offset)
         if let same = members.firstIndex(where: { $0.offset == offset }) {
           members[same].name += "/" + procedure
         } else {
@@ -73,24 +71,14 @@ public struct ObjectTypeProcedureReader: CallbackFamily {
     } catch {
       return [FamilyResult(family: id, notLocated: error.description)]
     }
-    var result = FamilyResult(family: id)
-    var types = 0
-    // Slots 0 and 1 are reserved (null and the bad-type marker); the table ends at the first null.
-    for index in 2..<Self.slots {
-      let slot = head.address &+ UInt64(index) &* c.pointerSize
-      guard let type = c.pointer(slot) else {
-        result.warnings.append("object-type-procedure: ObTypeIndexTable[\(index)] at \(Hex.format(slot)) unreadable")
-        break
-      }
-      guard type != 0 else { break }
-      guard c.kernel.isKernelAddress(type) else {
-        result.warnings.append(
-          "object-type-procedure: ObTypeIndexTable[\(index)] = \(Hex.format(type)) is not a kernel address")
-        continue
-      }
-      types += 1
-      let typeName = (try? c.kernel.readUnicodeString(type &+ name)) ?? "type \(index)"
-      let expected = Self.kernelTypes.contains(typeName) ? IrpDispatchReader.kernelImageNames : []
+    if let reason = table.emptyReason { return [FamilyResult(family: id, notLocated: reason)] }
+    var result = FamilyResult(family: id, warnings: table.warnings)
+    for typeEntry in table.entries {
+      let (index, type) = (typeEntry.index, typeEntry.address)
+      // Unnamed, it cannot be told a kernel type: its procedures are judged by no owner.
+      let typeName = typeEntry.name ?? "type \(index)"
+      let expected =
+        typeEntry.name.map { Self.kernelTypes.contains($0) } == true ? IrpDispatchReader.kernelImageNames : []
       for member in members {
         let field = type &+ typeInfo &+ member.offset
         guard let routine = c.pointer(field) else {
@@ -100,14 +88,12 @@ public struct ObjectTypeProcedureReader: CallbackFamily {
         }
         guard routine != 0 else { continue }
         var entry = CallbackEntry(
-          family: id, head: head.address, headSymbol: "ObTypeIndexTable", index: index, routine: routine, object: type,
-          details: [("type", .string(typeName)), ("procedure", .string(member.name))], provenance: head.provenance)
+          family: id, head: table.head.address, headSymbol: "ObTypeIndexTable", index: index, routine: routine,
+          object: type, details: [("type", .string(typeName)), ("procedure", .string(member.name))],
+          provenance: table.head.provenance)
         entry.expectedOwners = expected
         result.entries.append(entry)
       }
-    }
-    if types == 0, result.warnings.isEmpty {
-      result.notLocated = "ObTypeIndexTable at \(Hex.format(head.address)) holds no object type"
     }
     return [result]
   }

@@ -45,7 +45,10 @@ public struct TimerDpcReader: CallbackFamily {
       return [FamilyResult(family: id, notLocated: error.description)]
     }
     var result = FamilyResult(family: id)
-    let key = Self.encodingKey(c)
+    let key: (never: UInt64, always: UInt64)?
+    do { key = try Self.encodingKey(c) } catch {
+      return [FamilyResult(family: id, notLocated: "KiWaitNever/KiWaitAlways unreadable: \(error)")]
+    }
     for (number, prcb) in processors.enumerated() {
       let table = prcb &+ layout.timerTable &+ layout.timerEntries
       for bucket in 0..<Int(layout.entryCount) {
@@ -64,12 +67,12 @@ public struct TimerDpcReader: CallbackFamily {
     return [result]
   }
 
-  /// KiWaitNever and KiWaitAlways, when the build encodes KTIMER.Dpc.
-  static func encodingKey(_ c: CallbackContext) -> (never: UInt64, always: UInt64)? {
-    guard let never = try? c.kernel.address(of: "KiWaitNever"), let always = try? c.kernel.address(of: "KiWaitAlways"),
-      let n = try? c.kernel.readUnsigned(never, width: 8), let a = try? c.kernel.readUnsigned(always, width: 8)
+  /// KiWaitNever and KiWaitAlways, when the build encodes KTIMER.Dpc (nil: the profile has neither,
+  /// so the stored pointers are used as they are); a key the profile names must be readable.
+  static func encodingKey(_ c: CallbackContext) throws(WindowsKernelError) -> (never: UInt64, always: UInt64)? {
+    guard let never = try? c.kernel.address(of: "KiWaitNever"), let always = try? c.kernel.address(of: "KiWaitAlways")
     else { return nil }
-    return (n, a)
+    return (try c.kernel.readUnsigned(never, width: 8), try c.kernel.readUnsigned(always, width: 8))
   }
 
   /// The KDPC a timer's Dpc member stands for.
@@ -90,8 +93,12 @@ public struct TimerDpcReader: CallbackFamily {
       entrySize = try c.kernel.size(of: "_KTIMER_TABLE_ENTRY")
       entryList = try c.offset("_KTIMER_TABLE_ENTRY", "Entry")
       // TimerEntries runs to TableState (Windows 10) or the end of the table (Windows 7/8).
-      let tableSize = try c.kernel.size(of: "_KTIMER_TABLE")
-      let end = (try? c.offset("_KTIMER_TABLE", "TableState")) ?? tableSize
+      let end: UInt64
+      if let state = c.profile.field("_KTIMER_TABLE", "TableState"), state.offset > 0 {
+        end = UInt64(state.offset)
+      } else {
+        end = try c.kernel.size(of: "_KTIMER_TABLE")  // Windows 7/8: no TableState
+      }
       guard entrySize > 0, end > timerEntries, (end - timerEntries) % entrySize == 0 else {
         throw .implausible(
           address: 0, structure: "_KTIMER_TABLE.TimerEntries",

@@ -39,10 +39,7 @@ public enum SymbolLocator {
         identity: image.pdb, layouts: layouts, layoutSource: layoutSource, located: [],
         failures: (dataExports + recipes.map(\.symbol)).map { LocatorFailure(name: $0, reason: reason) })
     }
-    var exportRVAs: [String: UInt64] = [:]
-    for e in exports.entries where !e.isForwarder {
-      for name in [e.name].compactMap({ $0 }) + e.aliases { exportRVAs[name] = UInt64(e.rva) }
-    }
+    let exportRVAs = KernelExports(exports).rvaByName
     let sections = pe.sections
     func sectionName(_ rva: UInt64) -> String? {
       sections.first {
