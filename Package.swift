@@ -44,7 +44,10 @@ let package = Package(
       name: "WindowsKernel",
       dependencies: ["BinaryReading", "MemoryImage", "AddressSpace", "PortableExecutable", "Symbols", "Disassembly"]),
     .target(
-      name: "Callbacks", dependencies: ["BinaryReading", "MemoryImage", "AddressSpace", "Symbols", "WindowsKernel"]),
+      name: "Callbacks",
+      dependencies: [
+        "BinaryReading", "MemoryImage", "AddressSpace", "Symbols", "WindowsKernel", "Disassembly", "PortableExecutable",
+      ]),
     .target(
       name: "Analysis",
       dependencies: ["BinaryReading", "MemoryImage", "AddressSpace", "Symbols", "WindowsKernel", "Callbacks"]),

@@ -4,6 +4,7 @@
 
 import Callbacks
 import MemoryImage
+import Symbols
 import WindowsKernel
 
 /// Families read, carved blocks matched, owners resolved and rules applied.
@@ -25,13 +26,15 @@ public struct CallbackAnalysis: Sendable {
   public let warnings: [String]
 
   /// Runs the job. `symbolizers` names the modules that own routines (given the routines and the
-  /// listed modules); the carving pass runs `jobs` parallel jobs and reports to `progress`.
+  /// listed modules); `moduleProfile` finds a module's own symbol file (the minifilter family reads
+  /// fltmgr's); the carving pass runs `jobs` parallel jobs and reports to `progress`.
   /// Families that list deviations only keep every entry when `selection` names them or
   /// `everyEntry` is set.
   public init(
     kernel: Kernel, build: Int, selection: Set<String>? = nil, everyEntry: Bool = false, carve: Bool = false,
     jobs: Int = PoolScanner.defaultJobs, progress: (@Sendable (UInt64, UInt64) -> Void)? = nil,
-    symbolizers: ([UInt64], [LoadedModule]) -> [String: ModuleSymbolizer] = { _, _ in [:] }
+    symbolizers: ([UInt64], [LoadedModule]) -> [String: ModuleSymbolizer] = { _, _ in [:] },
+    moduleProfile: @escaping @Sendable (LoadedModule) -> (any KernelProfile)? = { _ in nil }
   ) {
     var warnings: [String] = []
     let modules: [LoadedModule]
@@ -51,7 +54,7 @@ public struct CallbackAnalysis: Sendable {
     } catch {
       warnings.append("object manager: \(error); drivers unlinked from PsLoadedModuleList are not listed")
     }
-    let context = CallbackContext(kernel: kernel, build: build)
+    let context = CallbackContext(kernel: kernel, build: build, moduleProfile: moduleProfile)
     var results = CallbackScanner.scan(context, selection: selection)
     var outcome: CallbackCarver.Outcome?
     if carve {

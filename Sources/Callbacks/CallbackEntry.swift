@@ -82,6 +82,8 @@ public struct FamilyResult: Sendable {
   public var notLocated: String?
   /// Findings about the family as a whole that its reader made (a rule id of its descriptor, the evidence).
   public var findings: [(rule: String, detail: String)] = []
+  /// Heads the reader located in other modules (fltmgr!FltGlobals), with their evidence.
+  public var moduleHeads: [ModuleHead] = []
 
   public init(family: String, entries: [CallbackEntry] = [], warnings: [String] = [], notLocated: String? = nil) {
     self.family = family

@@ -17,11 +17,18 @@ public final class CallbackContext: Sendable {
   public let objects: ObjectManager?
   /// Why `objects` is nil when it was asked for and could not be opened.
   public let objectsError: String?
+  /// A kernel module's own symbol file (fltmgr.pdb …) when the caller can find one: families whose
+  /// structures live in another module take that module's variables and layouts from it.
+  public let moduleProfile: @Sendable (LoadedModule) -> (any KernelProfile)?
 
   /// `readObjects: false` skips the object manager (trial contexts of the locators that read
   /// families which name no object).
-  public init(kernel: Kernel, build: Int, readObjects: Bool = true) {
+  public init(
+    kernel: Kernel, build: Int, readObjects: Bool = true,
+    moduleProfile: @escaping @Sendable (LoadedModule) -> (any KernelProfile)? = { _ in nil }
+  ) {
     self.kernel = kernel
+    self.moduleProfile = moduleProfile
     self.build = build
     let layouts = UndocumentedLayouts(pointerSize: kernel.pointerSize, build: build)
     self.layouts = layouts

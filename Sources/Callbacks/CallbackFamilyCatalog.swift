@@ -15,7 +15,7 @@ public enum CallbackFamilyCatalog {
   public static func markdownTable() -> String {
     var lines = ["| family | what | registered by | heads |", "|---|---|---|---|"]
     for f in all {
-      let heads = f.heads.map { "`\($0.symbol)`" }.joined(separator: ", ")
+      let heads = f.heads.map { "`\($0.displayName)`" }.joined(separator: ", ")
       lines.append("| `\(f.id)` | \(f.title) | \(f.registration) | \(heads) |")
     }
     return lines.joined(separator: "\n") + "\n"

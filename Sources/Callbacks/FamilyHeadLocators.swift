@@ -44,7 +44,7 @@ public enum FamilyHeadLocators {
               symbol: head.symbol, family: d.id, exports: exports, filter: filter, condition: condition, shape: shape,
               build: build, discriminator: discriminator)))
       case .recipe(let make): recipes.append(make(build))
-      case .symbolOnly, .exported, .kernelModel: break
+      case .symbolOnly, .exported, .kernelModel, .module: break
       }
     }
     return recipes + d.recipes(build)

@@ -19,6 +19,8 @@ public struct CallbacksReport: Sendable {
   public var familyFindings: [FamilyFinding]
   /// The locators' evidence when the kernel had no symbol file (JSON `locatedSymbols`).
   public var located: LocatedSymbolsReport?
+  /// Heads family readers located in other modules (JSON `moduleSymbols`; `--explain`).
+  public var moduleHeads: [ModuleHead]
   /// Print that evidence in the table form too (`--explain`).
   public var explain = false
   /// Per family listed by deviations only, the unflagged entries left out (CallbackAnalysis.asExpected).
@@ -32,6 +34,7 @@ public struct CallbacksReport: Sendable {
     self.notLocated = results.compactMap { r in r.notLocated.map { (r.family, $0) } }
     self.familiesRead = results.filter { $0.notLocated == nil }.map(\.family)
     self.warnings = results.flatMap { r in r.warnings.map { "\(r.family): \($0)" } }
+    self.moduleHeads = results.flatMap(\.moduleHeads)
   }
 
   static func json(_ value: DetailValue) -> JSONValue {
@@ -101,6 +104,20 @@ public struct CallbacksReport: Sendable {
         ))
       members.append(("warnings", .array(warnings.map { .string($0) })))
       if let located { members.append(("locatedSymbols", located.json)) }
+      if !moduleHeads.isEmpty {
+        members.append(
+          (
+            "moduleSymbols",
+            .array(
+              moduleHeads.map { h in
+                .object([
+                  ("family", .string(h.family)), ("module", .string(h.module)), ("symbol", .string(h.symbol)),
+                  ("address", .address(h.address)), ("provenance", .string(h.provenance.rawValue)),
+                  ("evidence", .array(h.evidence.map { .string($0) })),
+                ])
+              })
+          ))
+      }
       return JSONValue.object(members).serialized() + "\n"
     case .jsonl:
       return rows.map { Self.rowJSON($0).serialized(pretty: false) + "\n" }.joined()
@@ -181,6 +198,12 @@ public struct CallbacksReport: Sendable {
     text += flagged > 0 ? ", \(flagged) flagged\n" : "\n"
     for w in warnings { text += "warning: \(w)\n" }
     if explain, let located { text += "\n" + located.text }
+    if explain {
+      for h in moduleHeads {
+        text += "\n\(h.module)!\(h.symbol) = \(Hex.format(h.address)) (\(h.provenance.rawValue), \(h.family))\n"
+        for step in h.evidence { text += "  \(step)\n" }
+      }
+    }
     return text
   }
 }

@@ -24,7 +24,7 @@ public struct FamilyListReport: Sendable {
   private func row(_ f: FamilyDescriptor) -> JSONValue {
     .object([
       ("id", .string(f.id)), ("title", .string(f.title)), ("registration", .string(f.registration)),
-      ("heads", .array(f.heads.map { .string($0.symbol) })),
+      ("heads", .array(f.heads.map { .string($0.displayName) })),
       (
         "builds",
         .array(
@@ -43,7 +43,7 @@ public struct FamilyListReport: Sendable {
     let columns = ["id", "registration", "heads", "builds"]
     let textRows = families.map { f in
       [
-        f.id, f.registration, f.heads.map(\.symbol).joined(separator: " / "),
+        f.id, f.registration, f.heads.map(\.displayName).joined(separator: " / "),
         builds(f.id).map(Self.text).joined(separator: " "),
       ]
     }

@@ -68,7 +68,8 @@ struct CallbacksCommand: ParsableCommand {
       kernel: session.kernel, build: session.buildNumber,
       selection: family.map { Set($0.split(separator: ",").map(String.init)) }, everyEntry: everyEntry, carve: carve,
       jobs: jobsOption.count, progress: Progress.bar(label: "carving"),
-      symbolizers: { OwnerSymbols.symbolizers(for: $0, modules: $1, session: session, options: symbolOptions) })
+      symbolizers: { OwnerSymbols.symbolizers(for: $0, modules: $1, session: session, options: symbolOptions) },
+      moduleProfile: OwnerSymbols.moduleProfile(space: session.kernel.space, options: symbolOptions))
     var results = analysis.results
     if let outcome = analysis.carved, let last = results.indices.last {
       results[last].warnings.append(

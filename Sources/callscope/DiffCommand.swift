@@ -57,7 +57,8 @@ struct DiffCommand: ParsableCommand {
   static func scan(_ session: KernelSession, symbolOptions: SymbolOptions) -> [CallbackRow] {
     CallbackAnalysis(
       kernel: session.kernel, build: session.buildNumber,
-      symbolizers: { OwnerSymbols.symbolizers(for: $0, modules: $1, session: session, options: symbolOptions) }
+      symbolizers: { OwnerSymbols.symbolizers(for: $0, modules: $1, session: session, options: symbolOptions) },
+      moduleProfile: OwnerSymbols.moduleProfile(space: session.kernel.space, options: symbolOptions)
     ).verdicts.rows
   }
 }

@@ -1,6 +1,7 @@
 // Symbol tables of the modules that own reported routines: the kernel's own profile, and each
 // driver's PDB found through the symbol path (from the CodeView record of its image in memory).
 
+import AddressSpace
 import Symbols
 import WindowsKernel
 
@@ -27,5 +28,18 @@ enum OwnerSymbols {
       if let profile, let symbolizer = ModuleSymbolizer(profile: profile) { result[key] = symbolizer }
     }
     return result
+  }
+
+  /// A kernel module's own symbol table from the symbol path (fltmgr.pdb for the minifilter family),
+  /// by the CodeView record of its image in memory; nil when the module has none or nothing answers.
+  static func moduleProfile(space: VirtualAddressSpace, options: SymbolOptions)
+    -> @Sendable (LoadedModule) -> (
+      any KernelProfile
+    )?
+  {
+    { module in
+      guard !options.noSymbols, let identity = ModuleSymbolizer.identity(of: module, space: space) else { return nil }
+      return ProfileResolution.loadOptional(identity: identity, options: options)
+    }
   }
 }

@@ -7,19 +7,7 @@ import Testing
 
 @Suite(.serialized) struct DiffCLITests {
   /// The `callscope` executable next to the test bundle or in the package's .build/debug.
-  static func binary() throws -> String {
-    var candidates = [Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("callscope")]
-    if let argument = CommandLine.arguments.first {
-      candidates.append(
-        URL(fileURLWithPath: argument).resolvingSymlinksInPath().deletingLastPathComponent()
-          .appendingPathComponent("callscope"))
-    }
-    candidates.append(TestData.packageRoot.appendingPathComponent(".build/debug/callscope"))
-    for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate.path) {
-      return candidate.path
-    }
-    throw TestDataError.tool("callscope binary not found; run `swift build` before `swift test`")
-  }
+  static func binary() throws -> String { try TestData.builtExecutable() }
 
   static func run(_ arguments: [String]) throws -> TestData.ProcessResult { try TestData.run(try binary(), arguments) }
 

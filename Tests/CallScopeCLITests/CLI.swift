@@ -16,23 +16,7 @@ enum CLI {
   static func binary() throws -> String { try binary(named: "callscope") }
 
   /// The executable `name` of this package next to the test bundle (or in .build/debug of the package).
-  static func binary(named name: String) throws -> String {
-    var candidates: [URL] = []
-    let bundle = Bundle.main.bundleURL
-    candidates.append(bundle.appendingPathComponent(name))
-    candidates.append(bundle.deletingLastPathComponent().appendingPathComponent(name))
-    if let argument = CommandLine.arguments.first {
-      let executable = URL(fileURLWithPath: argument).resolvingSymlinksInPath()
-      candidates.append(executable.deletingLastPathComponent().appendingPathComponent(name))
-    }
-    candidates.append(TestData.packageRoot.appendingPathComponent(".build/debug/\(name)"))
-    for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate.path) {
-      return candidate.path
-    }
-    throw Missing(
-      description: "\(name) binary not found (looked in \(candidates.map(\.path).joined(separator: ", "))); "
-        + "run `swift build` before `swift test`")
-  }
+  static func binary(named name: String) throws -> String { try TestData.builtExecutable(named: name) }
 
   /// Runs `callscope arguments`.
   static func run(_ arguments: [String]) throws -> TestData.ProcessResult {

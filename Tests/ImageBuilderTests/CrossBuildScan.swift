@@ -10,8 +10,12 @@ import Testing
 import WindowsKernel
 
 extension CrossBuildData {
-  /// `families` of the image at `path` (written for `build`), scanned with the build's ISF.
-  static func scan(_ build: CrossBuild, path: String, buildNumber: Int, families: Set<String>) throws -> (
+  /// `families` of the image at `path` (written for `build`), scanned with the build's ISF;
+  /// `moduleProfile` lends other modules' symbol files (fltmgr.pdb).
+  static func scan(
+    _ build: CrossBuild, path: String, buildNumber: Int, families: Set<String>,
+    moduleProfile: @escaping @Sendable (LoadedModule) -> (any KernelProfile)? = { _ in nil }
+  ) throws -> (
     results: [FamilyResult], verdicts: CallbackVerdicts
   ) {
     let memory = try MemoryImageOpener.open(path: path)
@@ -19,7 +23,8 @@ extension CrossBuildData {
     let image = try #require(system.kernel)
     let profile = try ISFProfile(path: TestData.shared(build.isfPath).path)
     let kernel = Kernel(space: system.space, image: image, profile: profile)
-    let results = CallbackScanner.scan(CallbackContext(kernel: kernel, build: buildNumber), selection: families)
+    let results = CallbackScanner.scan(
+      CallbackContext(kernel: kernel, build: buildNumber, moduleProfile: moduleProfile), selection: families)
     let (modules, _) = try ModuleList.read(kernel)
     return (results, CallbackVerdicts(results: results, kernel: kernel, modules: modules, hidden: []))
   }

@@ -47,6 +47,8 @@ struct CrossBuildTests {
     "object-other": ["ObTypeIndexTable"], "pnp-target-device": ["IopRootDeviceNode"],
     "etw-logger": ["EtwpHostSiloState", "PspHostSiloGlobals"], "instrumentation-callback": ["PsActiveProcessHead"],
     "lego-notify": ["PspLegoNotifyRoutine"], "bound-callback": ["KiBoundsCallback"],
+    // fltmgr!FltGlobals is fltmgr's: the kernel side is its loader entry.
+    "minifilter": ["PsLoadedModuleList"],
   ]
 
   /// Families the demo does not plant on any build, with what their reason names: it has no object
@@ -59,6 +61,8 @@ struct CrossBuildTests {
     "object-other": "holds no object type", "pnp-target-device": "no device tree",
     // From 1909 GetCpuClock is a clock index; before, the demo's silo state has no loggers (MaxLoggers 0).
     "etw-logger": "_",
+    // No fltmgr.sys (MinifilterTests maps one built by lld-link).
+    "minifilter": "fltmgr.sys is not in PsLoadedModuleList",
   ]
 
   /// PO_COALESCING_CALLBACK_V1 on x64 (WinObjEx64 ntos.h: PushLock, CoalescingCallback, SelfPtr,

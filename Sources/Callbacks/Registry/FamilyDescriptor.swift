@@ -52,11 +52,19 @@ public struct FamilyDescriptor: Sendable {
     self.reader = reader
   }
 
-  /// Whether `profile` names one of the heads.
-  public func isPresent(in profile: any KernelProfile) -> Bool { heads.contains { profile.symbol($0.symbol) != nil } }
+  /// Whether `profile` names one of the heads; a head in another module (fltmgr's) is not the
+  /// kernel's to name, so such a family is present wherever its builds say.
+  public func isPresent(in profile: any KernelProfile) -> Bool {
+    heads.contains { head in
+      if case .module = head.location { return true }
+      return profile.symbol(head.symbol) != nil
+    }
+  }
 
-  /// Every symbol the family needs kept: its heads, then `symbols`.
-  public var bundledSymbols: [String] { heads.map(\.symbol) + symbols }
+  /// Every kernel symbol the family needs kept: its heads (other modules' left out), then `symbols`.
+  public var bundledSymbols: [String] {
+    heads.filter { if case .module = $0.location { return false } else { return true } }.map(\.symbol) + symbols
+  }
 }
 
 /// Which entries of a family a report lists by default.
@@ -77,6 +85,13 @@ public struct FamilyHead: Sendable {
   public let location: HeadLocation
   /// Builds where the variable exists.
   public let builds: ClosedRange<Int>
+
+  /// The name listings print: the symbol, prefixed with its module when it is not the kernel's
+  /// (`fltmgr!FltGlobals`).
+  public var displayName: String {
+    guard case .module(let module) = location else { return symbol }
+    return (module.split(separator: ".").first.map(String.init) ?? module) + "!" + symbol
+  }
 
   public init(_ symbol: String, _ location: HeadLocation, builds: ClosedRange<Int> = 0...Int.max) {
     self.symbol = symbol
@@ -102,6 +117,9 @@ public enum HeadLocation: Sendable {
   case kernelModel
   /// Only from a symbol file (no exported code reaches it and its content has no telling shape).
   case symbolOnly
+  /// A variable of another kernel module (`fltmgr.sys`): from that module's PDB on the symbol
+  /// path, else from the module's own exports and data; the family's reader locates it.
+  case module(String)
 }
 
 /// The structure a head has before its entries are read.

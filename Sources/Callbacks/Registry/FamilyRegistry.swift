@@ -42,6 +42,7 @@ extension FamilyDescriptor {
     .powerCoalescing,
     .etwProvider,
     .etwLogger,
+    .minifilter,
     .irpDispatch,
     .serviceTable,
     .timerDpc,
