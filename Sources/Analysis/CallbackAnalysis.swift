@@ -94,6 +94,7 @@ public struct CallbackAnalysis: Sendable {
         asExpected[results[index].family] = before - results[index].entries.count
       }
     }
+    warnings += verdicts.warnings
     self.results = results
     self.modules = modules
     self.hidden = hidden

@@ -27,6 +27,8 @@ public struct CallbackRow: Sendable {
 public struct CallbackVerdicts: Sendable {
   public var rows: [CallbackRow]
   public var familyFindings: [FamilyFinding]
+  /// What the rules could not check: an unreadable counter, routines whose first bytes are unreadable.
+  public var warnings: [String] = []
 
   /// The rules the record itself breaks, from its details: an object callback with Enabled = 0
   /// or on a type whose SupportsObjectCallbacks bit is clear, a carved block no head links.
@@ -56,6 +58,8 @@ public struct CallbackVerdicts: Sendable {
       modules: modules + hidden, symbolizers: symbolizers.mapValues { s in { @Sendable rva in s.nearest(rva) } })
     var rows: [CallbackRow] = []
     var findings: [FamilyFinding] = []
+    var warnings: [String] = []
+    var unreadablePrologues: [String: [UInt64]] = [:]
     for result in results where result.notLocated == nil {
       for entry in result.entries {
         var flags = Self.recordRules(entry).map(\.rawValue)
@@ -69,7 +73,12 @@ public struct CallbackVerdicts: Sendable {
           flags.append(Rule.outsideExpectedModule.rawValue)
         }
         flags += entry.flags.filter { !flags.contains($0) }
-        let prologue = userMode ? nil : try? kernel.read(entry.routine, count: 16)
+        var prologue: [UInt8]?
+        if !userMode {
+          do { prologue = try kernel.read(entry.routine, count: 16) } catch {
+            unreadablePrologues[entry.family, default: []].append(entry.routine)
+          }
+        }
         if let prologue, PrologueCheck.match(prologue) != nil { flags.append(Rule.patchedPrologue.rawValue) }
         rows.append(CallbackRow(entry: entry, owner: owner, flags: flags, prologue: prologue))
       }
@@ -88,11 +97,19 @@ public struct CallbackVerdicts: Sendable {
       if kernel.profile is LocatedProfile, !symbols.allSatisfy({ kernel.hasSymbol($0) }) { continue }
       var total: UInt64 = 0
       var known = false
-      for symbol in symbols {
-        if let address = try? kernel.address(of: symbol), let value = try? kernel.readUnsigned(address, width: 4) {
-          total &+= value
+      var unreadable: String?
+      // A counter the build lacks counts nothing; one it has but that cannot be read voids the check.
+      for symbol in symbols where kernel.hasSymbol(symbol) {
+        do {
+          total &+= try kernel.readUnsigned(try kernel.address(of: symbol), width: 4)
           known = true
+        } catch {
+          unreadable = "\(symbol): \(error)"
         }
+      }
+      if let unreadable {
+        warnings.append("\(family): counter not checked against the slots: \(unreadable)")
+        continue
       }
       let present = rows.filter { $0.entry.family == family }.count
       if known, total != UInt64(present) {
@@ -102,7 +119,14 @@ public struct CallbackVerdicts: Sendable {
             detail: "\(symbols.joined(separator: " + ")) = \(total), but \(present) slot(s) hold a routine"))
       }
     }
+    for (family, routines) in unreadablePrologues.sorted(by: { $0.key < $1.key }) {
+      let shown = routines.prefix(4).map { Hex.format($0) }.joined(separator: ", ")
+      warnings.append(
+        "\(family): patched-prologue not checked for \(routines.count) routine(s) whose first bytes are unreadable: "
+          + shown + (routines.count > 4 ? ", …" : ""))
+    }
     self.rows = rows
     self.familyFindings = findings
+    self.warnings = warnings
   }
 }

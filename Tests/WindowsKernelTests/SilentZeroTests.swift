@@ -16,10 +16,15 @@ import WindowsKernel
 struct EditedProfile: KernelProfile {
   let base: any KernelProfile
   let edits: [String: Int?]
+  /// Symbols moved to another RVA.
+  var symbolEdits: [String: UInt64] = [:]
   var identity: PDBIdentity { base.identity }
   var source: Provenance { base.source }
   var sourceDescription: String { base.sourceDescription + " (edited)" }
-  func symbol(_ name: String) -> SymbolInfo? { base.symbol(name) }
+  func symbol(_ name: String) -> SymbolInfo? {
+    guard let rva = symbolEdits[name] else { return base.symbol(name) }
+    return SymbolInfo(name: name, rva: rva, provenance: .pdb)
+  }
   func structSize(_ name: String) -> Int? { base.structSize(name) }
   func field(_ structName: String, _ fieldName: String) -> FieldInfo? {
     guard let edit = edits["\(structName).\(fieldName)"] else { return base.field(structName, fieldName) }
@@ -116,5 +121,46 @@ struct EditedProfile: KernelProfile {
             && $0.contains("_KBUGCHECK_CALLBACK_RECORD.Length at \(Hex.format(va)) unreadable")
         }, "\(result.warnings)")
     }
+  }
+
+  /// A process-notify counter the profile names but that cannot be read voids the count check with a
+  /// warning; it used to count as 0 and raise count-mismatch against the truth's slots.
+  @Test func unreadableNotifyCounterIsAWarningNotACountMismatch() throws {
+    let fixture = try KernelFixture.image("win10-19041-clean")
+    let real = fixture.kernel
+    // An RVA that puts the counter into the non-canonical hole, whatever the kernel's base.
+    let hole = UInt64(0x0000_9000_0000_0000) &- real.image.base
+    let edited = Kernel(
+      space: real.space, image: real.image,
+      profile: EditedProfile(base: real.profile, edits: [:], symbolEdits: ["PspCreateProcessNotifyRoutineCount": hole]))
+    let truth = try KernelFixture.truth("win10-19041-clean")
+    let slots = try truth.rows("callbacks").filter { $0["callscope_family"] as? String == "process-notify" }.count
+    #expect(slots > 0)
+    let analysis = CallbackAnalysis(kernel: edited, build: 19041, selection: ["process-notify"])
+    #expect(analysis.verdicts.rows.count == slots)
+    #expect(!analysis.verdicts.familyFindings.contains { $0.rule == .countMismatch })
+    #expect(
+      analysis.warnings.contains {
+        $0.contains("process-notify: counter not checked") && $0.contains("PspCreateProcessNotifyRoutineCount")
+      }, "\(analysis.warnings)")
+    let clean = CallbackAnalysis(kernel: real, build: 19041, selection: ["process-notify"])
+    #expect(!clean.warnings.contains { $0.contains("counter not checked") })
+  }
+
+  /// A routine whose first bytes cannot be read is said to be unchecked for a patched prologue.
+  @Test func unreadablePrologueIsAWarning() throws {
+    let real = try KernelFixture.image("win10-19041-clean").kernel
+    let routine: UInt64 = 0x0000_9000_0000_0000
+    let entry = CallbackEntry(
+      family: "process-notify", head: 0, headSymbol: "PspCreateProcessNotifyRoutine", index: 0, routine: routine,
+      provenance: .pdb)
+    let verdicts = CallbackVerdicts(
+      results: [FamilyResult(family: "process-notify", entries: [entry])], kernel: real, modules: [], hidden: [])
+    #expect(verdicts.rows.first?.prologue == nil)
+    #expect(
+      verdicts.warnings == [
+        "process-notify: patched-prologue not checked for 1 routine(s) whose first bytes are unreadable: "
+          + Hex.format(routine)
+      ])
   }
 }

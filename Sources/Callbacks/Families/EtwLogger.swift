@@ -80,8 +80,15 @@ public struct EtwLoggerReader: CallbackFamily {
         continue
       }
       guard routine != 0 else { continue }
-      let identifier = try? c.kernel.readUnsigned(context &+ loggerId, width: 4)
-      let name = try? c.kernel.readUnicodeString(context &+ loggerName)
+      var reads = FieldReads(c, profileStruct: "_WMI_LOGGER_CONTEXT", at: context)
+      let kernel = c.kernel
+      let identifier = reads.value("LoggerId", at: context &+ loggerId) { va throws(WindowsKernelError) in
+        try kernel.readUnsigned(va, width: 4)
+      }
+      let name = reads.value("LoggerName", at: context &+ loggerName) { va throws(WindowsKernelError) in
+        try kernel.readUnicodeString(va)
+      }
+      result.warnings += reads.warnings.map { "etw-logger: \($0)" }
       var entry = CallbackEntry(
         family: id, head: array, headSymbol: "\(state.symbol).EtwpLoggerContext", index: slot, routine: routine,
         object: context,

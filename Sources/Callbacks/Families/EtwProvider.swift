@@ -139,8 +139,15 @@ public struct EtwProviderReader: CallbackFamily {
       result.warnings.append("etw-provider GUID entry at \(Hex.format(entry)): _ETW_GUID_ENTRY.Guid unreadable")
       return
     }
-    let enabled = try? c.kernel.readUnsigned(entry &+ l.enableInfo &+ l.isEnabled, width: 4)
-    let level = try? c.kernel.readUnsigned(entry &+ l.enableInfo &+ l.level, width: 1)
+    var reads = FieldReads(c, profileStruct: "_ETW_GUID_ENTRY", at: entry)
+    let kernel = c.kernel
+    let enabled = reads.value("ProviderEnableInfo.IsEnabled", at: entry &+ l.enableInfo &+ l.isEnabled) {
+      va throws(WindowsKernelError) in try kernel.readUnsigned(va, width: 4)
+    }
+    let level = reads.value("ProviderEnableInfo.Level", at: entry &+ l.enableInfo &+ l.level) {
+      va throws(WindowsKernelError) in try kernel.readUnsigned(va, width: 1)
+    }
+    result.warnings += reads.warnings.map { "etw-provider: \($0)" }
     let registrations = c.list(entry &+ l.regListHead, what: "_ETW_GUID_ENTRY \(guid) RegListHead", bound: Self.bound)
     if let warning = registrations.warning { result.warnings.append(warning) }
     for link in registrations.entries {

@@ -20,16 +20,22 @@ extension FamilyDescriptor {
         linkOffset: { c throws(WindowsKernelError) in try c.offset("_IO_TIMER", "TimerList") },
         read: { c, record, _ throws(WindowsKernelError) in
           let routine = try c.kernel.readPointer(record &+ (try c.offset("_IO_TIMER", "TimerRoutine")))
-          let device = c.pointer(record &+ (try c.offset("_IO_TIMER", "DeviceObject")))
-          let driver = device.flatMap { try? DriverObjects.driver(ofDevice: $0, c) }
-          let flag = try? c.kernel.readUnsigned(record &+ (try c.offset("_IO_TIMER", "TimerFlag")), width: 2)
+          var reads = FieldReads(c, profileStruct: "_IO_TIMER", at: record)
+          let device = reads.pointer("DeviceObject")
+          let flag = reads.unsigned("TimerFlag", width: 2)
+          let context = reads.pointer("Context")
+          var driver: UInt64?
+          if let device, device != 0 {
+            var deviceReads = FieldReads(c, profileStruct: "_DEVICE_OBJECT", at: device)
+            driver = deviceReads.pointer("DriverObject")
+            reads.warnings += deviceReads.warnings
+          }
           var details: [(String, DetailValue)] = [
-            ("started", flag.map { .bool($0 != 0) } ?? .null),
-            ("context", c.pointer(record &+ (try c.offset("_IO_TIMER", "Context"))).map(DetailValue.address) ?? .null),
+            ("started", flag.map { .bool($0 != 0) } ?? .null), ("context", .address(orNull: context)),
             ("deviceObject", .address(orNull: device)),
           ]
           details += DriverObjects.details(c, driver: driver)
-          return [ListFamily.Row(routine: routine, details: details)]
+          return [ListFamily.Row(routine: routine, details: details, warnings: reads.warnings)]
         }),
       heads: ["IopTimerQueueHead"]))
 }

@@ -148,8 +148,15 @@ public struct TimerDpcReader: CallbackFamily {
       return
     }
     guard routine != 0 else { return }
-    let due = try? c.kernel.readUnsigned(timer &+ l.dueTime, width: 8)
-    let period = try? c.kernel.readUnsigned(timer &+ l.period, width: 4)
+    var reads = FieldReads(c, profileStruct: "_KTIMER", at: timer)
+    let kernel = c.kernel
+    let due = reads.value("DueTime", at: timer &+ l.dueTime) { va throws(WindowsKernelError) in
+      try kernel.readUnsigned(va, width: 8)
+    }
+    let period = reads.value("Period", at: timer &+ l.period) { va throws(WindowsKernelError) in
+      try kernel.readUnsigned(va, width: 4)
+    }
+    result.warnings += reads.warnings.map { "timer-dpc: \($0)" }
     result.entries.append(
       CallbackEntry(
         family: "timer-dpc", head: head.address, headSymbol: "KiProcessorBlock[\(processor)].TimerTable",
