@@ -75,7 +75,8 @@ public struct FieldReads {
 
   /// The value of `member` read at `va` (a nested member whose address the caller computed), or nil
   /// and a warning naming it.
-  public mutating func value<T>(_ member: String, at va: UInt64, _ body: (UInt64) throws(WindowsKernelError) -> T) -> T? {
+  public mutating func value<T>(_ member: String, at va: UInt64, _ body: (UInt64) throws(WindowsKernelError) -> T) -> T?
+  {
     do { return try body(va) } catch {
       unreadable(member, at: va, error)
       return nil
