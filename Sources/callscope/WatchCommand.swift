@@ -25,8 +25,10 @@ struct WatchCommand: ParsableCommand {
     abstract: "Watch a running guest's callbacks: an event for each callback, module, process or table that changes.",
     discussion: """
       SOURCE is the guest's RAM: QEMU's -object memory-backend-file,…,mem-path=FILE,share=on (or a memfd \
-      under /proc/PID/fd), or a raw image rewritten in place. The RAM layout comes from --ram-layout \
-      (flat, pc, q35 or split:SIZE), else from QEMU through --qmp (info mtree), else flat. Each tick \
+      under /proc/PID/fd), or a raw image rewritten in place. The RAM layout comes from QEMU through --qmp \
+      (info mtree), else from --ram-layout (flat, pc, q35 or split:SIZE), else it is the default of \
+      QEMU's default machine type, pc (i440FX): RAM of 3.5 GiB or more splits at 3 GiB, the rest from \
+      4 GiB; a smaller file reads flat. Each tick \
       reads every callback family, the modules, the processes and their KernelCallbackTables; a tick \
       whose memory changed while read is read again, then reported as smeared. Events are matched as \
       `callscope diff` matches callbacks. JSON Lines: one object per event and one "tick" object per \
@@ -64,7 +66,9 @@ struct WatchCommand: ParsableCommand {
   @Option(help: "QEMU's QMP unix socket (-qmp unix:PATH,server,nowait): RAM layout, --pause, liveness.")
   var qmp: String?
 
-  @Option(name: .customLong("ram-layout"), help: "Guest RAM layout in the file: flat, pc, q35 or split:SIZE.")
+  @Option(
+    name: .customLong("ram-layout"),
+    help: "Guest RAM layout in the file: flat, pc, q35 or split:SIZE (default: QEMU's with --qmp, else pc).")
   var ramLayout: String?
 
   func validate() throws {
