@@ -70,6 +70,7 @@ final class WatchTicker {
           kernelLost: String(describing: error))
       }
       let snapshot = read()
+      WatchTestHook.beforeCheck()
       changed = try ram.endTick()
       if changed == 0 {
         // Only a state read whole sets the table later ticks are judged against.
