@@ -59,10 +59,17 @@ public struct WatchSnapshot: Sendable {
       callbacks: analysis.verdicts.rows, modules: analysis.modules, processes: processes, tables: tables,
       warnings: warnings)
     self.gathered = gathered
+    self.expectedTable = table
   }
 
   /// The processes' tables as read, before any verdict (for finding the expected table once).
   public var gathered: [KernelCallbackTableScanner.Gathered] = []
+
+  /// The table every process's table was checked against (`expected`, else the majority), named.
+  /// `watch` keeps the first one with slots: a majority re-read each tick would shrink to nothing
+  /// once the shared table itself is rewritten (its slots are read only while they point into
+  /// user32), and the rewrite would be lost instead of reported slot by slot.
+  public var expectedTable: ExpectedCallbackTable?
 
   /// An empty system (before the first tick).
   public static let empty = WatchSnapshot(callbacks: [], modules: [], processes: [], tables: [], warnings: [])

@@ -25,13 +25,16 @@ struct WatchCommand: ParsableCommand {
     abstract: "Watch a running guest's callbacks: an event for each callback, module, process or table that changes.",
     discussion: """
       SOURCE is the guest's RAM: QEMU's -object memory-backend-file,…,mem-path=FILE,share=on (or a memfd \
-      under /proc/PID/fd), or a raw image rewritten in place. The RAM layout comes from --ram-layout \
-      (flat, pc, q35 or split:SIZE), else from QEMU through --qmp (info mtree), else flat. Each tick \
-      reads every callback family, the modules, the processes and their KernelCallbackTables; a tick \
-      whose memory changed while read is read again, then reported as smeared. Events are matched as \
-      `callscope diff` matches callbacks. JSON Lines: one object per event and one "tick" object per \
-      tick. SIGINT or SIGTERM ends the watch with status 0; a source that vanishes or shrinks ends it \
-      with status 2.
+      under /proc/PID/fd), or a raw image rewritten in place. The RAM layout comes from QEMU through --qmp \
+      (info mtree), else from --ram-layout (flat, pc, q35 or split:SIZE), else it is the default of \
+      QEMU's default machine type, pc (i440FX): RAM of 3.5 GiB or more splits at 3 GiB, the rest from \
+      4 GiB; a smaller file reads flat. Each tick reads every callback family, the modules, the \
+      processes and their KernelCallbackTables; a tick whose memory changed while read is read again, \
+      then reported as smeared. Events are matched as `callscope diff` matches callbacks. JSON Lines: \
+      one object per event and one "tick" object per tick. On a terminal the table also redraws one \
+      status line on stderr (tick, tick time, callbacks, processes, running or paused); piped, it \
+      writes no escape codes. SIGINT or SIGTERM ends the watch with status 0; a source that vanishes \
+      or shrinks ends it with status 2.
       """)
 
   @Argument(help: "The guest's RAM: a memory-backend file, /proc/PID/fd/N of a memfd, or a raw image.")
@@ -64,7 +67,9 @@ struct WatchCommand: ParsableCommand {
   @Option(help: "QEMU's QMP unix socket (-qmp unix:PATH,server,nowait): RAM layout, --pause, liveness.")
   var qmp: String?
 
-  @Option(name: .customLong("ram-layout"), help: "Guest RAM layout in the file: flat, pc, q35 or split:SIZE.")
+  @Option(
+    name: .customLong("ram-layout"),
+    help: "Guest RAM layout in the file: flat, pc, q35 or split:SIZE (default: QEMU's with --qmp, else pc).")
   var ramLayout: String?
 
   func validate() throws {
@@ -90,6 +95,7 @@ struct WatchCommand: ParsableCommand {
     let ticker = WatchTicker(
       session: session, ram: source.ram, discovery: discoveryOptions, symbolOptions: symbolOptions)
     let output = WatchOutput(format: format)
+    defer { output.finish() }
     let start = Clock.now
     var previous: WatchSnapshot?
     var ticks = 0
@@ -111,12 +117,12 @@ struct WatchCommand: ParsableCommand {
         output.smeared(changedPages: outcome.changedPages)
       }
       output.events(events)
-      output.tick(
-        WatchEventReport.Tick(
-          tickMs: outcome.milliseconds, paused: pauseMs != nil, pauseMs: pauseMs, events: events.count,
-          smeared: outcome.snapshot == nil && outcome.kernelLost == nil, changedPages: outcome.changedPages,
-          warnings: outcome.snapshot?.warnings ?? []))
+      let report = WatchEventReport.Tick(
+        tickMs: outcome.milliseconds, paused: pauseMs != nil, pauseMs: pauseMs, events: events.count,
+        smeared: outcome.snapshot == nil && outcome.kernelLost == nil, changedPages: outcome.changedPages,
+        warnings: outcome.snapshot?.warnings ?? [])
       ticks += 1
+      output.tick(report, number: ticks, state: previous)
       if let count, ticks >= count { break }
       let next = tickStart &+ period.nanoseconds
       if let limit, next >= start &+ limit.nanoseconds { break }
@@ -142,9 +148,16 @@ struct WatchCommand: ParsableCommand {
   }
 }
 
-/// Writes events as they come (each line written whole, so nothing is left unflushed at exit).
+/// Writes events as they come (each line written whole, so nothing is left unflushed at exit), and
+/// on a terminal the live view's status line.
 struct WatchOutput {
   let format: WatchFormat
+  let live: WatchLiveView
+
+  init(format: WatchFormat) {
+    self.format = format
+    live = WatchLiveView(format: format)
+  }
 
   static func time() -> String {
     var ts = timespec()
@@ -163,6 +176,7 @@ struct WatchOutput {
 
   func events(_ events: [WatchEvent]) {
     guard !events.isEmpty else { return }
+    live.clear()
     let now = Self.time()
     let text: String
     switch format {
@@ -173,6 +187,7 @@ struct WatchOutput {
   }
 
   func smeared(changedPages: Int) {
+    live.clear()
     let now = Self.time()
     switch format {
     case .jsonl:
@@ -184,6 +199,7 @@ struct WatchOutput {
   }
 
   func kernelLost(_ reason: String) {
+    live.clear()
     let now = Self.time()
     switch format {
     case .jsonl:
@@ -194,6 +210,7 @@ struct WatchOutput {
   }
 
   func rediscovered(_ kernel: KernelImage) {
+    live.clear()
     let now = Self.time()
     switch format {
     case .jsonl:
@@ -206,8 +223,16 @@ struct WatchOutput {
     }
   }
 
-  func tick(_ tick: WatchEventReport.Tick) {
-    guard format == .jsonl else { return }
+  /// The tick's object in JSON Lines; on a terminal, the status line of tick `number` (`state`: the
+  /// last state read).
+  func tick(_ tick: WatchEventReport.Tick, number: Int, state: WatchSnapshot?) {
+    guard format == .jsonl else {
+      live.redraw(tick: number, report: tick, callbacks: state?.callbacks.count, processes: state?.processes.count)
+      return
+    }
     Terminal.standardOutput.write(WatchEventReport.json(tick, time: Self.time()).serialized(pretty: false) + "\n")
   }
+
+  /// At exit: the status line ends with a newline.
+  func finish() { live.finish() }
 }

@@ -1,6 +1,6 @@
 // The source `watch` reads: a guest RAM file with its layout, and QEMU's QMP monitor when given.
-// Layout: `--ram-layout` when given; else QEMU's own (`info mtree` through QMP) when `--qmp` is
-// given; else flat (file offset = physical address, as a raw image or a small PC guest has it).
+// Layout (RAMLayoutChoice): QEMU's own (`info mtree` through QMP) when `--qmp` is given; else
+// `--ram-layout`; else the split of QEMU's default machine type, pc (flat below 3.5 GiB).
 
 import Live
 import MemoryImage
@@ -22,39 +22,27 @@ struct WatchSource {
     }
     let size = probe.fileSize
     let qmp = try qmpPath.map { try QMPClient(path: $0) }
-    var layout: GuestRAMLayout
-    var source: String
-    if let ramLayout {
-      layout = try GuestRAMLayout(parsing: ramLayout, fileSize: size)
-      source = "--ram-layout \(ramLayout)"
-    } else if let qmp {
+    var fromQMP: (layout: GuestRAMLayout, source: String)?
+    if let qmp {
       let backends = try qmp.memoryBackends()
       // The backend as large as the file first: that is the one mapped from it.
       let ordered = backends.filter { $0.size == size } + backends.filter { $0.size != size }
-      var found: (GuestRAMLayout, String)?
       for backend in ordered {
         if let l = try qmp.ramLayout(backend: backend.id) {
-          found = (l, backend.id)
+          fromQMP = (l, "QMP info mtree (backend \(backend.id))")
           break
         }
       }
-      guard let (l, id) = found else {
+      // QEMU states no split (a machine type without the PC aliases): --ram-layout decides.
+      guard fromQMP != nil || ramLayout != nil else {
         throw LiveError.qmpProtocol(
           path: qmp.path,
           reason: "info mtree shows no ram-below-4g alias of a memory backend "
             + "(\(backends.map(\.id).joined(separator: ", "))); give --ram-layout")
       }
-      layout = l
-      source = "QMP info mtree (backend \(id))"
-    } else {
-      layout = .flat(size: size)
-      source = "flat"
-      if size >= 0xb000_0000 {
-        notes(
-          "\(path) is \(size >> 20) MiB: a QEMU PC guest this large has RAM above 4 GiB; "
-            + "give --qmp or --ram-layout pc|q35 unless the file is a flat physical image")
-      }
     }
-    return WatchSource(ram: try GuestRAM(path: path, layout: layout), qmp: qmp, layoutSource: source)
+    let choice = try RAMLayoutChoice(fileSize: size, fromQMP: fromQMP, requested: ramLayout)
+    choice.notes.forEach(notes)
+    return WatchSource(ram: try GuestRAM(path: path, layout: choice.layout), qmp: qmp, layoutSource: choice.source)
   }
 }

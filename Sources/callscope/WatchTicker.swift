@@ -25,6 +25,8 @@ final class WatchTicker {
   /// The table expected from user32's PDB, found once.
   private var expectedFromPDB: ExpectedCallbackTable?
   private var triedPDB = false
+  /// The first majority table with slots, kept so a table rewritten later is judged against it.
+  private var keptTable: ExpectedCallbackTable?
 
   init(session: KernelSession, ram: GuestRAM, discovery: DiscoveryOptions, symbolOptions: SymbolOptions) {
     self.session = session
@@ -68,8 +70,13 @@ final class WatchTicker {
           kernelLost: String(describing: error))
       }
       let snapshot = read()
+      WatchTestHook.beforeCheck()
       changed = try ram.endTick()
       if changed == 0 {
+        // Only a state read whole sets the table later ticks are judged against.
+        if expectedFromPDB == nil, keptTable == nil, let table = snapshot.expectedTable, !table.slots.isEmpty {
+          keptTable = table
+        }
         return Outcome(
           snapshot: snapshot, changedPages: 0, milliseconds: Clock.milliseconds(since: start),
           rediscovered: rediscovered)
@@ -93,6 +100,7 @@ final class WatchTicker {
     symbolizers.removeAll()
     expectedFromPDB = nil
     triedPDB = false
+    keptTable = nil
     return fresh.kernel.image
   }
 
@@ -102,7 +110,7 @@ final class WatchTicker {
     let space = VirtualAddressSpace(memory: ram, dtb: base.space.dtb, mode: base.space.mode)
     let kernel = Kernel(space: space, image: base.image, profile: base.profile)
     let snapshot = WatchSnapshot(
-      reading: kernel, build: session.buildNumber, expected: expectedFromPDB,
+      reading: kernel, build: session.buildNumber, expected: expectedFromPDB ?? keptTable,
       symbolizers: { self.symbolizers(for: $0, modules: $1, kernel: kernel) })
     guard !triedPDB, snapshot.gathered.contains(where: { $0.user32 != nil }) else { return snapshot }
     // user32's PDB is looked up once, on the first tick with a GUI process; that tick is read again

@@ -16,9 +16,13 @@ final class WatchProcess: @unchecked Sendable {
   private var stderrText = ""
   private var outputDone = false
 
-  init(arguments: [String]) throws {
+  /// Starts `callscope watch ARGUMENTS`, with `environment` added to the tests' own.
+  init(arguments: [String], environment: [String: String] = [:]) throws {
     process.executableURL = URL(fileURLWithPath: try LiveCLI.binary())
     process.arguments = ["watch"] + arguments
+    if !environment.isEmpty {
+      process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+    }
     let out = Pipe()
     let err = Pipe()
     process.standardOutput = out

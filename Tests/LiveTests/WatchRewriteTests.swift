@@ -104,6 +104,96 @@ struct WatchRewriteTests {
       let key = "\(p["callscope_family"] as? String ?? "")|\(TestData.hex(p["function"]) ?? 0)"
       #expect(addedKeys.contains(key), "planted \(key) not reported as added")
     }
+    // The rootkit image is another boot: every module of PsLoadedModuleList and every process of
+    // the clean one went away and came back elsewhere, as the two truths list them.
+    let cleanTruth = try LiveCLI.truth("win10-19041-clean")
+    let rootkitTruth = try LiveCLI.truth("win10-19041-rootkit")
+    #expect(Self.moduleEvents(lines, "module-unloaded") == Self.listedModules(cleanTruth))
+    #expect(Self.moduleEvents(lines, "module-loaded") == Self.listedModules(rootkitTruth))
+    #expect(Self.processEvents(lines, "process-exited") == Self.processes(cleanTruth))
+    #expect(Self.processEvents(lines, "process-started") == Self.processes(rootkitTruth))
+  }
+
+  /// `name|base` of each module event called `name`.
+  static func moduleEvents(_ lines: [[String: Any]], _ name: String) -> [String] {
+    lines.filter { $0["event"] as? String == name }.map {
+      "\($0["name"] as? String ?? "")|\(TestData.hex($0["base"]) ?? 0)"
+    }
+    .sorted()
+  }
+
+  /// `name|base` of the truth's modules in PsLoadedModuleList (an unlinked one is in no list).
+  static func listedModules(_ truth: [String: Any]) -> [String] {
+    (truth["modules"] as? [[String: Any]] ?? []).filter { $0["in_PsLoadedModuleList"] as? Bool == true }.map {
+      "\($0["name"] as? String ?? "")|\(TestData.hex($0["base"]) ?? 0)"
+    }.sorted()
+  }
+
+  /// `pid|ppid|name` of each process event called `name`.
+  static func processEvents(_ lines: [[String: Any]], _ name: String) -> [String] {
+    lines.filter { $0["event"] as? String == name }.map {
+      "\($0["pid"] as? Int ?? -1)|\($0["ppid"] as? Int ?? -1)|\($0["name"] as? String ?? "")"
+    }.sorted()
+  }
+
+  /// `pid|ppid|name` of the truth's processes.
+  static func processes(_ truth: [String: Any]) -> [String] {
+    (truth["processes"] as? [[String: Any]] ?? []).map {
+      "\($0["pid"] as? Int ?? -1)|\($0["ppid"] as? Int ?? -1)|\($0["name"] as? String ?? "")"
+    }.sorted()
+  }
+
+  /// Slot 0 of winlogon's and explorer's table (user32's apfnDispatch) rewritten in place to the
+  /// private address the kct-hijack truth plants: a kct-slot-changed event for each process on that
+  /// page, from the
+  /// routine there before (read with the tests' own page walk) to the planted one — and no process,
+  /// module or callback event. The table all GUI processes share is the one rewritten, so this
+  /// holds only if the watch keeps judging against the table it first found.
+  @Test func rewrittenTableSlotIsReported() throws {
+    let dir = try TestData.temporaryDirectory("watch")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let file = try LiveCLI.copy("win10-19041-clean", to: dir)
+    let truth = try LiveCLI.truth("win10-19041-clean")
+    let hijack = try LiveCLI.truth("win10-19041-kct-hijack")
+    let notepad = try #require(
+      (hijack["processes"] as? [[String: Any]])?.first { $0["name"] as? String == "notepad.exe" })
+    let planted = try #require(TestData.hex((notepad["kct_differs"] as? [[String: Any]])?.first?["value"]))
+    let gui = (truth["processes"] as? [[String: Any]] ?? []).filter { $0["kernel_callback_table"] != nil }
+    #expect(gui.count == 3)
+    // Where each GUI process's slot 0 lies, and its routine; winlogon's and explorer's are rewritten,
+    // and every process whose slot 0 is on a rewritten page (notepad shares it too) must say so.
+    var slot0: [(pid: Int, pa: UInt64, routine: UInt64)] = []
+    let fd = open(file, O_RDONLY)
+    for p in gui {
+      let pa = try LiveCLI.physical(
+        try #require(TestData.hex(p["kernel_callback_table"])), dtb: try #require(TestData.hex(p["dtb"])), image: file)
+      slot0.append((p["pid"] as? Int ?? -1, pa, try TestData.read64(fd, pa)))
+    }
+    close(fd)
+    let notepadPID = gui.first { $0["name"] as? String == "notepad.exe" }?["pid"] as? Int
+    let writes = Set(slot0.filter { $0.pid != notepadPID }.map(\.pa))
+    let expected = slot0.filter { writes.contains($0.pa) }.map { "\($0.pid)|0|\($0.routine)|\(planted)" }
+    #expect(expected.count >= 2)
+    let watch = try WatchProcess(arguments: [
+      file, "--interval", "200ms", "--format", "jsonl", "--offline", "--until", "120s",
+    ])
+    defer { _ = watch.stop(signal: SIGKILL, seconds: 5) }
+    #expect(watch.wait(seconds: 60) { $0.contains { $0["event"] as? String == "tick" } }, "\(watch.stderr)")
+    for pa in writes { try TestData.write64(planted, at: pa, in: file) }
+    #expect(
+      watch.wait(seconds: 30) { lines in lines.filter { $0["event"] as? String == "kct-slot-changed" }.count >= 2 },
+      "\(watch.events.filter { $0["event"] as? String != "tick" }) \(watch.stderr)")
+    let after = watch.ticks
+    #expect(watch.wait(seconds: 30) { lines in lines.filter { $0["event"] as? String == "tick" }.count >= after + 1 })
+    #expect(watch.stop() == 0)
+    let events = watch.events.filter { $0["event"] as? String != "tick" }
+    let slots = events.filter { $0["event"] as? String == "kct-slot-changed" }.map {
+      "\($0["pid"] as? Int ?? -1)|\($0["index"] as? Int ?? -1)|"
+        + "\(TestData.hex(($0["before"] as? [String: Any])?["routine"]) ?? 0)|"
+        + "\(TestData.hex(($0["after"] as? [String: Any])?["routine"]) ?? 0)"
+    }
+    #expect(slots.sorted() == expected.sorted())
+    #expect(events.count == slots.count, "\(events)")
   }
 
   /// `--baseline`: the first tick lists every callback as added — per family as many as the truth
