@@ -6,8 +6,6 @@
 
 import AddressSpace
 import BinaryReading
-import Disassembly
-import PortableExecutable
 import Symbols
 import WindowsKernel
 
@@ -94,37 +92,11 @@ public struct FilterManagerGlobals: Sendable {
   static func codeCandidates(
     _ c: CallbackContext, module: LoadedModule, layout: FilterManagerLayout, tried: inout [String]
   ) -> [(UInt64, [String])] {
-    let source = VirtualByteSource(space: c.kernel.space, base: module.base, size: module.size, name: module.name)
-    let exports: KernelExports
-    do { exports = KernelExports(try PEImage(source: source, layout: .mapped).exports()) } catch {
-      tried.append("fltmgr export directory unreadable: \(error)")
-      return []
-    }
-    let space = c.kernel.space
-    guard
-      let walker = try? CodeWalker(
-        architecture: .x64, readPage: { try? space.read($0, count: 0x1000) }, mayEnter: { module.contains($0) })
-    else { return [] }
     var candidates: [(UInt64, [String])] = []
-    for name in referringExports {
-      guard let rva = exports.rvaByName[name], rva < module.size else {
-        tried.append("\(name) not exported")
-        continue
-      }
-      let walk = walker.walk(from: module.base &+ rva)
-      for reference in walk.references where module.contains(reference.target) {
-        let chain =
-          ["export \(name) at \(Hex.format(module.base &+ rva))"] + reference.hops.map(\.description)
-          + [
-            "\(Hex.format(reference.instruction.address)): \(reference.instruction.text) → \(Hex.format(reference.target))"
-          ]
-        for back in [layout.framesInGlobals, layout.framesInGlobals &+ layout.resourceList, 0]
-        where reference.target >= back {
-          candidates.append((reference.target &- back, chain))
-        }
-      }
-      if walk.references.isEmpty {
-        tried.append("\(name): no operand in fltmgr (\(walk.stops.first?.reason ?? "none"))")
+    for reference in ModuleCodeReference.gather(c, module: module, exports: referringExports, tried: &tried) {
+      for back in [layout.framesInGlobals, layout.framesInGlobals &+ layout.resourceList, 0]
+      where reference.target >= back {
+        candidates.append((reference.target &- back, reference.chain))
       }
     }
     return candidates

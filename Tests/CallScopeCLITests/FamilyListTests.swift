@@ -17,7 +17,7 @@ struct FamilyListTests {
     "pnp-device-class", "pnp-profile", "ci", "emp", "ex-host", "alt-syscall", "pico", "silo-monitor",
     "power-coalescing", "etw-provider", "irp-dispatch", "ssdt", "timer-dpc", "io-timer", "driver-reinit",
     "object-type-procedure", "hal-table", "idt", "object-other", "pnp-target-device", "etw-logger",
-    "instrumentation-callback", "lego-notify", "bound-callback", "minifilter",
+    "instrumentation-callback", "lego-notify", "bound-callback", "minifilter", "wfp-callout",
   ]
 
   func families() throws -> [String: [String: Any]] {

@@ -47,8 +47,8 @@ struct CrossBuildTests {
     "object-other": ["ObTypeIndexTable"], "pnp-target-device": ["IopRootDeviceNode"],
     "etw-logger": ["EtwpHostSiloState", "PspHostSiloGlobals"], "instrumentation-callback": ["PsActiveProcessHead"],
     "lego-notify": ["PspLegoNotifyRoutine"], "bound-callback": ["KiBoundsCallback"],
-    // fltmgr!FltGlobals is fltmgr's: the kernel side is its loader entry.
-    "minifilter": ["PsLoadedModuleList"],
+    // fltmgr!FltGlobals and netio!gWfpGlobal are their modules': the kernel side is the loader entry.
+    "minifilter": ["PsLoadedModuleList"], "wfp-callout": ["PsLoadedModuleList"],
   ]
 
   /// Families the demo does not plant on any build, with what their reason names: it has no object
@@ -63,6 +63,8 @@ struct CrossBuildTests {
     "etw-logger": "_",
     // No fltmgr.sys (MinifilterTests maps one built by lld-link).
     "minifilter": "fltmgr.sys is not in PsLoadedModuleList",
+    // No netio.sys either (WfpCalloutTests maps one).
+    "wfp-callout": "netio.sys is not in PsLoadedModuleList",
   ]
 
   /// PO_COALESCING_CALLBACK_V1 on x64 (WinObjEx64 ntos.h: PushLock, CoalescingCallback, SelfPtr,

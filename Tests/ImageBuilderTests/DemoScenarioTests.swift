@@ -49,12 +49,12 @@ struct DemoScenarioTests {
     #expect(results.filter { !$0.warnings.isEmpty }.map(\.family).sorted() == [])
     #expect(
       results.filter { ["ci", "pico"].contains($0.family) }.allSatisfy { $0.entries.isEmpty && $0.notLocated == nil })
-    // The demo plants no object directory (no \Driver for irp-dispatch) and no fltmgr.sys, and leaves the service table,
+    // The demo plants no object directory (no \Driver for irp-dispatch) and no fltmgr.sys or netio.sys, and leaves the service table,
     // the processor block (timers, IDTs), ObTypeIndexTable, HalDispatchTable and the device tree unfilled.
     #expect(
       results.compactMap { $0.notLocated == nil ? nil : $0.family } == [
-        "object-other", "dbgk-lkmd", "pnp-target-device", "etw-logger", "minifilter", "irp-dispatch", "ssdt",
-        "timer-dpc", "object-type-procedure", "hal-table", "idt",
+        "object-other", "dbgk-lkmd", "pnp-target-device", "etw-logger", "minifilter", "wfp-callout", "irp-dispatch",
+        "ssdt", "timer-dpc", "object-type-procedure", "hal-table", "idt",
       ])
     let verdicts = CallbackVerdicts(results: results, kernel: kernel, modules: modules, hidden: [])
     #expect(verdicts.familyFindings.isEmpty, "\(verdicts.familyFindings)")

@@ -43,6 +43,7 @@ extension FamilyDescriptor {
     .etwProvider,
     .etwLogger,
     .minifilter,
+    .wfpCallout,
     .irpDispatch,
     .serviceTable,
     .timerDpc,
