@@ -1,5 +1,5 @@
-// `callscope trace` on the boot guest under QEMU (TCG): the logged callbacks must be exactly the
-// guest's sequence — ApiNumber, the __fn* name of that slot in the C source of the user32 built for
+// `callscope trace` on the boot guest under QEMU (KVM when usable, else TCG: TraceQEMU): the logged
+// callbacks must be exactly the guest's sequence — ApiNumber, the __fn* name of that slot in the C source of the user32 built for
 // it (named through its PDB), pid, process, tid, caller (user32 export from llvm-readobj + the offset
 // planted in the trap frame) — the process filter must keep only that process's hits, and the guest
 // must run on unpatched after the trace (count reached or SIGINT).
@@ -19,26 +19,9 @@ import Testing
     return built
   }
 
-  /// QEMU running the guest, past its boot (the loop has counted a round); the stub is free again.
-  static func boot(_ guest: TraceGuest) throws -> GDBStubGuest {
-    let qemu = try GDBStubGuest(memory: "128M", arguments: guest.qemuArguments, stopped: false)
-    do {
-      let client = try GDBClient(try GDBEndpoint(parsing: qemu.address))
-      defer { client.close() }
-      for _ in 0..<100 {
-        try client.resume()
-        usleep(100_000)
-        _ = try client.interrupt()
-        if let rounds = try? client.readUnsigned(guest.roundsCounter, width: 8), rounds > 0 {
-          try client.detach()
-          return qemu
-        }
-      }
-      throw CLI.Missing(description: "the boot guest never reached its loop")
-    } catch {
-      qemu.stop()
-      throw error
-    }
+  /// QEMU running the guest past its boot (TraceQEMU: the fastest accelerator); the stub is free again.
+  static func boot(_ guest: TraceGuest, ramFile: String? = nil) throws -> GDBStubGuest {
+    try TraceQEMU.boot(guest, ramFile: ramFile)
   }
 
   static func arguments(_ guest: TraceGuest, _ qemu: GDBStubGuest, _ extra: [String]) -> [String] {

@@ -1,5 +1,5 @@
-// The cost of `trace` to the guest, measured on the boot guest under QEMU TCG: the loop's call rate
-// running free (its round counter over wall time) against the rate while traced (hits over the trace's
+// The cost of `trace` to the guest, measured on the boot guest under QEMU (TraceQEMU: KVM when
+// usable, else TCG): the loop's call rate running free (its round counter over wall time) against the rate while traced (hits over the trace's
 // own duration), for every hit reported and for every hit filtered out. The numbers are printed (and
 // recorded in docs/PERFORMANCE.md); what is asserted is that the trace saw every call the guest made
 // (hits match the guest's own round counter), which a lost or phantom stop would break.
