@@ -83,6 +83,8 @@ struct TraceGuest {
     configuration.memorySize = memorySize
     configuration.kernelBuild = KernelBuildFacts(sizeOfImage: 0xE0_4000, symbols: symbols)
     configuration.decoys = false
+    // The kernel exports KeUserModeCallback (as the real one does), for `trace --no-symbols`.
+    configuration.codeExports = ["KeUserModeCallback"]
     let builder = try WindowsImageBuilder(configuration)
     let kernelBase = builder.truth.kernelBase
     let kumc = kernelBase + (try isf.rva("KeUserModeCallback"))
