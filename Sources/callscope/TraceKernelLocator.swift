@@ -16,8 +16,8 @@ enum TraceKernelLocator {
   static let maxScan: UInt64 = 0x200_0000
 
   /// The kernel's base, or a named error saying which step failed.
-  static func locate(_ client: GDBClient) throws -> UInt64 {
-    let memory = TraceMemory(client: client)
+  static func locate(_ memory: TraceMemory) throws -> UInt64 {
+    let client = memory.client
     var candidates: [UInt64] = []
     for name in ["gs_base", "k_gs_base"] {
       if let value = try? client.readRegister(name), value >= 0xFFFF_8000_0000_0000 { candidates.append(value) }

@@ -1,17 +1,25 @@
-// Guest memory as `trace` reads it: virtual addresses through the stub's `m` packets (the stopped
-// CPU's own page tables, so user addresses are the current process's), with named errors, and a
-// ByteSource over a module for the PE reader.
+// Guest memory as `trace` reads it: virtual addresses through the stub's `m` packets, or through the
+// guest's RAM file with `--ram` (TraceRAM) — either way the stopped CPU's own page tables, so user
+// addresses are the current process's — with named errors, and a ByteSource over a module for the PE
+// reader.
 
 import AddressSpace
 import BinaryReading
 import GDBRemote
 
-/// Reads of guest virtual memory through a stopped stub.
+/// Reads of guest virtual memory while the stub has the guest stopped.
 struct TraceMemory {
   let client: GDBClient
+  /// The guest's RAM file (`--ram`); nil: `m` packets.
+  var ram: TraceRAM? = nil
 
   /// `count` bytes at `va`; the error names what was being read.
   func read(_ va: UInt64, count: Int, what: @autoclosure () -> String) throws -> [UInt8] {
+    if let ram {
+      do { return try ram.read(va, count: count) } catch {
+        throw TraceError.unreadable(what: what(), address: va, reason: "\(error) (\(ram.ram.path))")
+      }
+    }
     do { return try client.readMemory(va, count: count) } catch {
       throw TraceError.unreadable(what: what(), address: va, reason: "\(error)")
     }

@@ -32,10 +32,10 @@ final class TraceSession {
   var stepsOverBreakpoints: Bool?
 
   init(
-    client: GDBClient, layout: TraceLayout, breakpoint: UInt64, filters: [TraceProcessFilter], symbols: SymbolOptions
+    memory: TraceMemory, layout: TraceLayout, breakpoint: UInt64, filters: [TraceProcessFilter], symbols: SymbolOptions
   ) throws {
-    self.client = client
-    memory = TraceMemory(client: client)
+    client = memory.client
+    self.memory = memory
     self.layout = layout
     self.breakpoint = breakpoint
     self.filters = filters
@@ -44,6 +44,9 @@ final class TraceSession {
     rip = try client.register("rip").number
     gsBase = try client.register("gs_base").number
     cr3 = client.layout.register(named: "cr3")?.number
+    if memory.ram != nil, cr3 == nil {
+      throw TraceError.kernel("--ram needs the cr3 register, which the stub's target description lacks")
+    }
   }
 
   /// Why the wait for the next hit ended without one.
@@ -145,6 +148,10 @@ final class TraceSession {
       kpcr = try client.readRegister("gs_base")
     }
     let space = cr3.flatMap { registers[$0] }.map(GDBClient.littleEndian)
+    if let ram = memory.ram {
+      guard let space else { throw TraceError.kernel("the stub sent no cr3 for this stop (needed with --ram)") }
+      ram.stopped(cr3: space)
+    }
     if let space, let known = processByCR3[space], !passes(pid: known.pid, name: known.name) { return nil }
     let thread = try memory.unsigned(kpcr &+ layout.currentThread, what: "KPCR.Prcb.CurrentThread")
     // ApcState.Process, TrapFrame and Cid.UniqueThread in one read when they are close (1 KiB apart

@@ -11,11 +11,15 @@ import TestData
 enum TraceQEMU {
   /// The accelerator chosen (with why KVM was not, when it was not), once per test process.
   nonisolated(unsafe) private static var chosen: String?
+  /// Serialises the choice (suites run in parallel).
+  private static let choosing = NSLock()
 
   /// `kvm` when /dev/kvm opens and a probe under KVM boots the guest and stops at the breakpoint
   /// with SIGTRAP (some hosts offer a /dev/kvm whose guest debugging ends in an internal error),
   /// else `tcg`; printed once.
   static func accelerator(for guest: TraceGuest) -> String {
+    choosing.lock()
+    defer { choosing.unlock() }
     if let chosen { return chosen }
     var result = "tcg"
     if GDBStubGuest.fastestAccelerator() == "kvm" {

@@ -9,6 +9,10 @@ import GDBRemote
 import TestData
 import Testing
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 @Suite(.serialized) struct TraceSpeedTests {
   /// Calls per second of the free-running loop over `seconds` of wall time.
   static func freeRate(_ guest: TraceGuest, _ qemu: GDBStubGuest, seconds: Double) throws -> Double {
@@ -50,33 +54,47 @@ import Testing
     return (hits, reported, unreadable, elapsed, after - before)
   }
 
+  /// One traced run's rate and the stop time it adds per hit against the free rate.
+  static func perHit(_ run: (hits: Int, reported: Int, unreadable: Int, seconds: Double, rounds: UInt64), free: Double)
+    -> (rate: Double, ms: Double)
+  {
+    let rate = Double(run.hits) / run.seconds
+    return (rate, (1 / rate - 1 / free) * 1000)
+  }
+
   @Test func addedStopTimePerHit() throws {
     let guest = try TraceCLITests.guest()
-    let qemu = try TraceCLITests.boot(guest)
+    let ram = guest.directory.appendingPathComponent("speed-\(getpid()).ram").path
+    defer { try? FileManager.default.removeItem(atPath: ram) }
+    let qemu = try TraceCLITests.boot(guest, ramFile: ram)
     defer { qemu.stop() }
     let free = try Self.freeRate(guest, qemu, seconds: 3)
     let all = try Self.traced(guest, qemu, seconds: 5, [])
+    let allRAM = try Self.traced(guest, qemu, seconds: 5, ["--ram", ram])
     let filtered = try Self.traced(guest, qemu, seconds: 5, ["--process", "nosuch.exe"])
 
     // No phantom hits: the guest made at least as many calls as the trace counted (the counter moves
-    // once per round of 10 calls; the guest also runs freely between the trace's detach and the second
+    // once per round of 12 calls; the guest also runs freely between the trace's detach and the second
     // probe, so there is no useful upper bound here — TraceCLITests checks that no call is missed).
     let calls = TraceGuest.sequence.count
-    #expect(all.reported + all.unreadable == all.hits)
-    #expect(UInt64(all.hits / calls) <= all.rounds)
+    for run in [all, allRAM] {
+      #expect(run.reported + run.unreadable == run.hits)
+      #expect(UInt64(run.hits / calls) <= run.rounds)
+    }
     #expect(filtered.reported == 0)
     #expect(UInt64(filtered.hits / calls) <= filtered.rounds)
 
-    let tracedRate = Double(all.hits) / all.seconds
-    let filteredRate = Double(filtered.hits) / filtered.seconds
-    let perHit = 1 / tracedRate - 1 / free
-    let perFiltered = 1 / filteredRate - 1 / free
+    let (stub, viaRAM, skipped) = (
+      Self.perHit(all, free: free), Self.perHit(allRAM, free: free), Self.perHit(filtered, free: free)
+    )
     let line = String(
       format:
-        "trace speed: free %.0f calls/s; traced %.0f hits/s (%.3f ms added per hit, slowdown ×%.0f); "
+        "trace speed (%@): free %.0f calls/s; traced %.0f hits/s (%.3f ms added per hit, slowdown ×%.0f); "
+        + "traced --ram %.0f hits/s (%.3f ms added per hit, slowdown ×%.0f; ×%.2f the stub's per-hit time); "
         + "filtered-out %.0f hits/s (%.3f ms added per hit, slowdown ×%.0f)",
-      free, tracedRate, perHit * 1000, free / tracedRate, filteredRate, perFiltered * 1000, free / filteredRate)
+      qemu.accelerator, free, stub.rate, stub.ms, free / stub.rate, viaRAM.rate, viaRAM.ms, free / viaRAM.rate,
+      viaRAM.ms / stub.ms, skipped.rate, skipped.ms, free / skipped.rate)
     print(line)
-    #expect(all.hits > 0 && filtered.hits > 0, "\(line)")
+    #expect(all.hits > 0 && allRAM.hits > 0 && filtered.hits > 0, "\(line)")
   }
 }
