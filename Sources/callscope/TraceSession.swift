@@ -16,7 +16,7 @@ final class TraceSession {
   let layout: TraceLayout
   let breakpoint: UInt64
   let filters: [TraceProcessFilter]
-  let symbols: SymbolOptions
+  let symbolFiles: TraceSymbolFiles
   var processes: [UInt64: TraceProcessInfo] = [:]
   var summary = TraceSummary()
   /// Register numbers of RCX, RIP, GS base and CR3 in `g` replies.
@@ -39,7 +39,7 @@ final class TraceSession {
     self.layout = layout
     self.breakpoint = breakpoint
     self.filters = filters
-    self.symbols = symbols
+    symbolFiles = TraceSymbolFiles(options: symbols)
     rcx = try client.register("rcx").number
     rip = try client.register("rip").number
     gsBase = try client.register("gs_base").number
@@ -192,7 +192,8 @@ final class TraceSession {
       }
     }
     var info =
-      processes[eprocess] ?? TraceProcessInfo.read(eprocess: eprocess, memory: memory, layout: layout, symbols: symbols)
+      processes[eprocess]
+      ?? TraceProcessInfo.read(eprocess: eprocess, memory: memory, layout: layout, symbolFiles: symbolFiles)
     if processes[eprocess] == nil { summary.warnings.append(contentsOf: info.warnings) }
     let ripSymbol = trapRip.flatMap { info.symbolize($0, memory: memory) }
     let caller = callerSymbol(rip: trapRip, rsp: trapRsp, rbp: trapRbp, ripSymbol: ripSymbol, info: &info)

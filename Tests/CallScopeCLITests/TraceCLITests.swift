@@ -49,7 +49,7 @@ import Testing
     let (threadIndex, api) = TraceGuest.sequence[i]
     let thread = TraceGuest.threads[threadIndex]
     let process = TraceGuest.processes[thread.process]
-    var rip = guest.user32.imageBase + (guest.user32.exports[thread.caller] ?? 0) + thread.callerOffset
+    var rip = guest.user32.imageBase + (guest.user32.rva(of: thread.caller) ?? 0) + thread.callerOffset
     let caller = "user32!\(thread.caller)+0x\(String(thread.callerOffset, radix: 16))"
     var ripSymbol = caller
     if let stub = thread.stub {
@@ -155,8 +155,28 @@ import Testing
     let events = records.filter { $0["event"] as? String == "callback" }
     #expect(events.count == 10)
     #expect(events.allSatisfy { $0["name"] is NSNull && $0["index"] is Int && $0["caller"] is String })
+    // Without the PDB, the function user32 does not export is named by the export below it.
+    #expect(!events.contains { ($0["caller"] as? String)?.contains(TraceUser32.internalCaller) == true })
     let warnings = (records.last?["warnings"] as? [String]) ?? []
     #expect(warnings.contains { $0.contains("user32.pdb") && $0.contains("index only") }, "\(warnings)")
+    try Self.checkResumedAndUnpatched(guest, qemu)
+  }
+
+  @Test func nonExportedCallerNamedFromThePDB() throws {
+    let guest = try Self.guest()
+    let qemu = try Self.boot(guest)
+    defer { qemu.stop() }
+    let thread = try #require(TraceGuest.threads.first { $0.caller == TraceUser32.internalCaller })
+    let result = try CLI.run(
+      Self.arguments(
+        guest, qemu, ["--process", TraceGuest.processes[thread.process].name, "--count", "12", "--format", "jsonl"]))
+    #expect(result.status == 0, "\(result.stderr)")
+    let rva = try #require(guest.user32.publics[TraceUser32.internalCaller])  // llvm-pdbutil
+    #expect(guest.user32.exports.values.contains(rva) == false)
+    let events = try Self.records(result.stdout).filter { $0["tid"] as? Int == Int(thread.tid) }
+    #expect(!events.isEmpty)
+    let caller = "user32!\(TraceUser32.internalCaller)+0x\(String(thread.callerOffset, radix: 16))"
+    #expect(events.allSatisfy { $0["caller"] as? String == caller && $0["trapFrameSymbol"] as? String == caller })
     try Self.checkResumedAndUnpatched(guest, qemu)
   }
 

@@ -74,7 +74,7 @@ import Testing
     let filtered = try Self.traced(guest, qemu, seconds: 5, ["--process", "nosuch.exe"])
 
     // No phantom hits: the guest made at least as many calls as the trace counted (the counter moves
-    // once per round of 12 calls; the guest also runs freely between the trace's detach and the second
+    // once per round of the sequence; the guest also runs freely between the trace's detach and the second
     // probe, so there is no useful upper bound here — TraceCLITests checks that no call is missed).
     let calls = TraceGuest.sequence.count
     for run in [all, allRAM] {

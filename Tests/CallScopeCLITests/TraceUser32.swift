@@ -1,7 +1,8 @@
 // The user32.dll of the boot guest, built here with clang and lld-link (CodeView PDB): apfnDispatch
-// with __fn* routines in the order the C source lists them, and exported user-mode callers whose
-// addresses the guest's trap frames point into. Facts about it come from llvm-readobj (sections,
-// exports) — never from CallScope.
+// with __fn* routines in the order the C source lists them, exported user-mode callers whose
+// addresses the guest's trap frames point into, and one caller user32 does not export (named only by
+// the PDB's publics). Facts about it come from llvm-readobj (sections, exports) and llvm-pdbutil
+// (publics) — never from CallScope.
 
 import Foundation
 import TestData
@@ -18,11 +19,16 @@ struct TraceUser32 {
   /// An exported function with a stack frame (a .pdata entry), standing in for a syscall wrapper that
   /// is not a leaf: a trap frame inside its win32u copy needs a real unwind step to reach user32.
   static let framed = "NtUserFramed"
+  /// A caller with external linkage but no export: only the PDB's publics name it.
+  static let internalCaller = "UserInternalPaint"
 
   let directory: URL
   let dll: [UInt8]
   /// Export name → RVA (llvm-readobj --coff-exports).
   let exports: [String: UInt64]
+  /// PDB public function name → RVA (llvm-pdbutil dump --publics: section:offset, section from
+  /// llvm-readobj).
+  let publics: [String: UInt64]
   /// Sections as mapped: (virtual address, raw bytes).
   let sections: [(rva: UInt64, bytes: [UInt8])]
   let sizeOfImage: UInt64
@@ -48,6 +54,9 @@ struct TraceUser32 {
       static volatile long sink;
       \(routines.joined(separator: "\n"))
       \(exported.joined(separator: "\n"))
+      __declspec(noinline) long \(internalCaller)(void *a, long b) {
+        sink = b; sink = b + 9; sink = b * 5; return (long)(a != 0) + b + 9;
+      }
       __declspec(dllexport) __declspec(noinline) long \(framed)(void *a, long b) {
         volatile long local[12]; local[b & 7] = b; sink = local[(b + 1) & 7]; return local[3] + (a != 0);
       }
@@ -74,6 +83,7 @@ struct TraceUser32 {
     let sectionDump = try TestData.run(try TestData.which("llvm-readobj"), ["--sections", "--file-headers", dllPath])
     guard sectionDump.status == 0 else { throw TestDataError.tool("llvm-readobj: \(sectionDump.stderr)") }
     var sections: [(UInt64, [UInt8])] = []
+    var sectionRVAs: [UInt64] = []  // by section number - 1
     var va: UInt64?
     var rawSize: Int?
     var sizeOfImage: UInt64 = 0
@@ -88,7 +98,10 @@ struct TraceUser32 {
       if let v = value("SizeOfImage: ") { sizeOfImage = v }
       if let v = value("ImageBase: ") { imageBase = v }
       if let v = value("SizeOfHeaders: ") { sizeOfHeaders = Int(v) }
-      if let v = value("VirtualAddress: ") { va = v }
+      if let v = value("VirtualAddress: ") {
+        va = v
+        sectionRVAs.append(v)
+      }
       if let v = value("RawDataSize: ") { rawSize = Int(v) }
       if let v = value("PointerToRawData: "), let at = va, let size = rawSize {
         let start = Int(v)
@@ -101,11 +114,44 @@ struct TraceUser32 {
     guard !sections.isEmpty, sizeOfImage > 0, imageBase > 0, exports["apfnDispatch"] != nil else {
       throw TestDataError.tool("llvm-readobj gave no sections, SizeOfImage or apfnDispatch export")
     }
+    let publics = try publicFunctions(dir.appendingPathComponent("user32.pdb").path, sectionRVAs: sectionRVAs)
+    guard publics[internalCaller] != nil, exports[internalCaller] == nil else {
+      throw TestDataError.tool("\(internalCaller) is not a PDB public without an export: \(publics)")
+    }
     return TraceUser32(
-      directory: dir, dll: dll, exports: exports, sections: sections, sizeOfImage: sizeOfImage, imageBase: imageBase,
+      directory: dir, dll: dll, exports: exports, publics: publics, sections: sections, sizeOfImage: sizeOfImage,
+      imageBase: imageBase,
       headers: Array(dll.prefix(sizeOfHeaders)),
       framedUnwind: try framedUnwind(dllPath, rva: exports[framed], imageBase: imageBase))
   }
+
+  /// Function publics of the PDB per llvm-pdbutil: "S_PUB32 [size = N] `Name`" then
+  /// "flags = function, addr = SSSS:OOOO" (section number and offset in decimal).
+  static func publicFunctions(_ pdbPath: String, sectionRVAs: [UInt64]) throws -> [String: UInt64] {
+    let dump = try TestData.run(try TestData.which("llvm-pdbutil"), ["dump", "--publics", pdbPath])
+    guard dump.status == 0 else { throw TestDataError.tool("llvm-pdbutil: \(dump.stderr)") }
+    var out: [String: UInt64] = [:]
+    var name: String?
+    for line in dump.stdout.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+      if line.contains("S_PUB32"), let open = line.firstIndex(of: "`"), let close = line.lastIndex(of: "`"),
+        open < close
+      {
+        name = String(line[line.index(after: open)..<close])
+      } else if let n = name, line.hasPrefix("flags = function"), let at = line.range(of: "addr = ") {
+        let parts = line[at.upperBound...].split(separator: ":")
+        if parts.count == 2, let section = Int(parts[0]), let offset = UInt64(parts[1]), section >= 1,
+          section <= sectionRVAs.count
+        {
+          out[n] = sectionRVAs[section - 1] + offset
+        }
+        name = nil
+      }
+    }
+    return out
+  }
+
+  /// The RVA of a caller: its export, else its PDB public.
+  func rva(of function: String) -> UInt64? { exports[function] ?? publics[function] }
 
   /// The llvm-readobj --unwind entry of the function at `rva`: `StartAddress: (0x…)`, `EndAddress`,
   /// `PrologSize: N` and codes `0x04: ALLOC_SMALL size=56`, `PUSH_NONVOL reg=RSI`, `ALLOC_LARGE size=N`.
