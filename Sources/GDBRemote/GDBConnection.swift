@@ -62,10 +62,13 @@ public final class GDBConnection {
         }
         byte = next
       } while byte != UInt8(ascii: "$")
+      // Once a packet has begun, its rest gets the connection's whole deadline (a short poll of a
+      // running target must not split a stop reply); a packet that stops half-way is `cutShort`.
+      let rest = max(limit, self.timeout)
       var body: [UInt8] = []
       while true {
-        guard let next = try socket.readByte(timeout: limit, what: what) else {
-          throw .timeout(endpoint: endpoint, waitingFor: what + " (packet cut short)", seconds: limit)
+        guard let next = try socket.readByte(timeout: rest, what: what) else {
+          throw .cutShort(endpoint: endpoint, waitingFor: what, bytes: 1 + body.count, seconds: rest)
         }
         if next == UInt8(ascii: "#") { break }
         body.append(next)
@@ -75,8 +78,8 @@ public final class GDBConnection {
       }
       var digits: [UInt8] = []
       while digits.count < 2 {
-        guard let next = try socket.readByte(timeout: limit, what: what) else {
-          throw .timeout(endpoint: endpoint, waitingFor: what + " (checksum cut short)", seconds: limit)
+        guard let next = try socket.readByte(timeout: rest, what: what) else {
+          throw .cutShort(endpoint: endpoint, waitingFor: what, bytes: 2 + body.count + digits.count, seconds: rest)
         }
         digits.append(next)
       }

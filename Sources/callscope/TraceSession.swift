@@ -30,6 +30,12 @@ final class TraceSession {
   /// Whether the stub single-steps over a breakpoint still inserted (QEMU does: a step overrides
   /// breakpoints); nil until the first hit tried it.
   var stepsOverBreakpoints: Bool?
+  /// Whether the breakpoint is in the target now (it is out while stepping over it the slow way), so
+  /// that `finish` removes only a breakpoint that is there.
+  var inserted = false
+  /// `client.haltQueries` when the breakpoint was inserted: a `?` since (the interrupt's fallback
+  /// after a lost stop reply) may have removed it on QEMU.
+  var haltQueriesAtInsertion = 0
 
   init(
     memory: TraceMemory, layout: TraceLayout, breakpoint: UInt64, filters: [TraceProcessFilter], symbols: SymbolOptions
@@ -62,6 +68,8 @@ final class TraceSession {
     let start = Date()
     do {
       try client.insertBreakpoint(.software, at: breakpoint)
+      inserted = true
+      haltQueriesAtInsertion = client.haltQueries
     } catch {
       // A refusal is the breakpoint's problem; a dead link is reported as itself.
       switch error {
@@ -134,8 +142,11 @@ final class TraceSession {
       if pc != breakpoint { return }
     }
     try client.removeBreakpoint(.software, at: breakpoint)
+    inserted = false
     _ = try client.step()
     try client.insertBreakpoint(.software, at: breakpoint)
+    inserted = true
+    haltQueriesAtInsertion = client.haltQueries
   }
 
   /// The event of one hit, or nil when its process is filtered out.
@@ -227,8 +238,13 @@ final class TraceSession {
     do {
       if client.running { _ = try client.interrupt() }
     } catch { problems.append("stopping the guest to clean up: \(error)") }
-    do { try client.removeBreakpoint(.software, at: breakpoint) } catch {
-      problems.append("removing the breakpoint: \(error)")
+    if inserted {
+      do {
+        try client.removeBreakpoint(.software, at: breakpoint)
+        inserted = false
+      } catch .errorReply where client.haltQueries > haltQueriesAtInsertion {
+        inserted = false  // removed by the stub when `?` was asked (QEMU does)
+      } catch { problems.append("removing the breakpoint: \(error)") }
     }
     do { try client.detach() } catch { problems.append("resuming the guest (detach): \(error)") }
     client.close()

@@ -268,7 +268,7 @@ import Testing
     let guest = try Self.guest()
     let qemu = try Self.boot(guest)
     defer { qemu.stop() }
-    let proxy = try TraceRefusingProxy(upstream: qemu.port)
+    let proxy = try TraceFaultyProxy(upstream: qemu.port, fault: .refuseBreakpoints)
     var arguments = Self.arguments(guest, qemu, ["--count", "3"])
     arguments[2] = "127.0.0.1:\(proxy.port)"
     let result = try CLI.run(arguments)
