@@ -82,7 +82,8 @@ struct TraceCommand: ParsableCommand {
     do {
       _ = try client.haltReason()
       let memory = try memory(client)
-      let base = try kernel.kernelBase?.value ?? TraceKernelLocator.locate(memory)
+      let architecture = TraceArchitecture.detect(client)
+      let base = try kernel.kernelBase?.value ?? TraceKernelLocator.locate(memory, architecture: architecture)
       let cr3 = (try? client.readRegister("cr3")) ?? 0
       let found = try TraceKernel.find(base: base, memory: memory, cr3: cr3, symbols: symbolOptions)
       if let reason = found.symbolLess {
@@ -91,7 +92,8 @@ struct TraceCommand: ParsableCommand {
             + "breakpoint at 0x\(String(found.breakpoint, radix: 16)) from the \(found.breakpointSource)\n")
       }
       session = try TraceSession(
-        memory: memory, layout: try TraceLayout(profile: found.profile), breakpoint: found.breakpoint,
+        memory: memory, layout: try TraceLayout(profile: found.profile, architecture: architecture),
+        architecture: architecture, breakpoint: found.breakpoint,
         filters: processes.map(TraceProcessFilter.init), symbols: symbolOptions)
     } catch {
       // Nothing is patched yet: just let the guest run on.

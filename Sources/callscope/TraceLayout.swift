@@ -9,7 +9,7 @@ import Symbols
 
 /// Member offsets of the structures `trace` reads, resolved once.
 struct TraceLayout {
-  var currentThread: UInt64  // KPCR.Prcb + KPRCB.CurrentThread
+  var currentThread: UInt64  // KPCR.Prcb (x86: PrcbData) + KPRCB.CurrentThread
   var apcProcess: UInt64  // ETHREAD.Tcb + KTHREAD.ApcState + KAPC_STATE.Process
   var trapFrame: UInt64  // ETHREAD.Tcb + KTHREAD.TrapFrame
   var uniqueThread: UInt64  // ETHREAD.Cid + CLIENT_ID.UniqueThread
@@ -33,20 +33,20 @@ struct TraceLayout {
   var stringLength: UInt64
   var stringBuffer: UInt64
 
-  init(profile: any KernelProfile, pointerSize: Int = 8) throws {
-    self.pointerSize = pointerSize
+  init(profile: any KernelProfile, architecture: TraceArchitecture = .x64) throws {
+    pointerSize = architecture.pointerSize
     func offset(_ type: String, _ field: String) throws -> UInt64 {
       guard let value = profile.offset(type, field), value >= 0 else {
         throw TraceError.missingLayout("\(type).\(field)", profile: profile.sourceDescription)
       }
       return UInt64(value)
     }
-    currentThread = try offset("_KPCR", "Prcb") + offset("_KPRCB", "CurrentThread")
+    currentThread = try offset("_KPCR", architecture.prcbMember) + offset("_KPRCB", "CurrentThread")
     let tcb = try offset("_ETHREAD", "Tcb")
     apcProcess = try tcb + offset("_KTHREAD", "ApcState") + offset("_KAPC_STATE", "Process")
     trapFrame = try tcb + offset("_KTHREAD", "TrapFrame")
     uniqueThread = try offset("_ETHREAD", "Cid") + offset("_CLIENT_ID", "UniqueThread")
-    let published = pointerSize == 4 ? TraceTrapFrameLayout.x86 : TraceTrapFrameLayout.x64
+    let published = architecture == .x86 ? TraceTrapFrameLayout.x86 : TraceTrapFrameLayout.x64
     if profile.offset("_KTRAP_FRAME", published.ripName) != nil {
       trapRip = try offset("_KTRAP_FRAME", published.ripName)
       trapRsp = try offset("_KTRAP_FRAME", published.rspName)

@@ -30,10 +30,13 @@ struct TraceMemory {
     GDBClient.littleEndian(try read(va, count: width, what: what()))
   }
 
-  /// A UTF-16LE UNICODE_STRING's text (Length ≤ 1024 bytes), given the offsets of Length and Buffer.
-  func unicodeString(at va: UInt64, lengthOffset: UInt64, bufferOffset: UInt64, what: String) throws -> String {
+  /// A UTF-16LE UNICODE_STRING's text (Length ≤ 1024 bytes), given the offsets of Length and Buffer
+  /// and the guest's pointer size.
+  func unicodeString(
+    at va: UInt64, lengthOffset: UInt64, bufferOffset: UInt64, pointerSize: Int = 8, what: String
+  ) throws -> String {
     let length = try unsigned(va &+ lengthOffset, width: 2, what: what + " Length")
-    let buffer = try unsigned(va &+ bufferOffset, what: what + " Buffer")
+    let buffer = try unsigned(va &+ bufferOffset, width: pointerSize, what: what + " Buffer")
     guard length > 0 else { return "" }
     guard length <= 1024, length % 2 == 0 else {
       throw TraceError.unreadable(what: what, address: va, reason: "Length \(length) is odd or above 1024")

@@ -46,27 +46,30 @@ struct TraceProcessInfo {
   ) -> TraceProcessInfo {
     var info = TraceProcessInfo(modules: [], callbackNames: [:], warnings: [], symbolFiles: symbolFiles)
     do {
-      let peb = try memory.unsigned(eprocess &+ layout.peb, what: "EPROCESS.Peb")
-      let ldr = try memory.unsigned(peb &+ layout.pebLdr, what: "PEB.Ldr")
+      let width = layout.pointerSize
+      let peb = try memory.unsigned(eprocess &+ layout.peb, width: width, what: "EPROCESS.Peb")
+      let ldr = try memory.unsigned(peb &+ layout.pebLdr, width: width, what: "PEB.Ldr")
       let head = ldr &+ layout.ldrInLoadOrder
-      var link = try memory.unsigned(head, what: "PEB_LDR_DATA.InLoadOrderModuleList.Flink")
+      var link = try memory.unsigned(head, width: width, what: "PEB_LDR_DATA.InLoadOrderModuleList.Flink")
       var seen: Set<UInt64> = [head]
       while link != head, info.modules.count < maxModules, seen.insert(link).inserted {
         let entry = link &- layout.entryLinks
-        let base = try memory.unsigned(entry &+ layout.entryDllBase, what: "LDR_DATA_TABLE_ENTRY.DllBase")
+        let base = try memory.unsigned(
+          entry &+ layout.entryDllBase, width: width, what: "LDR_DATA_TABLE_ENTRY.DllBase")
         let size = try memory.unsigned(
           entry &+ layout.entrySizeOfImage, width: 4, what: "LDR_DATA_TABLE_ENTRY.SizeOfImage")
         let name = try memory.unicodeString(
           at: entry &+ layout.entryBaseDllName, lengthOffset: layout.stringLength, bufferOffset: layout.stringBuffer,
-          what: "LDR_DATA_TABLE_ENTRY.BaseDllName")
+          pointerSize: width, what: "LDR_DATA_TABLE_ENTRY.BaseDllName")
         info.modules.append(TraceModule(name: name, base: base, size: size, names: nil))
-        link = try memory.unsigned(link, what: "LDR_DATA_TABLE_ENTRY.InLoadOrderLinks.Flink")
+        link = try memory.unsigned(link, width: width, what: "LDR_DATA_TABLE_ENTRY.InLoadOrderLinks.Flink")
       }
     } catch {
       info.warnings.append("modules of EPROCESS 0x\(String(eprocess, radix: 16)): \(error)")
     }
     if let user32 = info.modules.first(where: { $0.name.lowercased() == "user32.dll" }) {
-      info.callbackNames = callbackNames(user32, memory: memory, symbolFiles: symbolFiles, warnings: &info.warnings)
+      info.callbackNames = callbackNames(
+        user32, memory: memory, pointerSize: layout.pointerSize, symbolFiles: symbolFiles, warnings: &info.warnings)
     }
     return info
   }
@@ -74,7 +77,8 @@ struct TraceProcessInfo {
   /// ApiNumber → name from user32's PDB: apfnDispatch's slots read from the process, named by the
   /// PDB's __fn* publics.
   static func callbackNames(
-    _ user32: TraceModule, memory: TraceMemory, symbolFiles: TraceSymbolFiles, warnings: inout [String]
+    _ user32: TraceModule, memory: TraceMemory, pointerSize: Int, symbolFiles: TraceSymbolFiles,
+    warnings: inout [String]
   ) -> [Int: String] {
     let source = TraceModuleSource(memory: memory, base: user32.base, size: user32.size, sourceName: "user32.dll")
     guard let pe = try? PEImage(source: source, layout: .mapped), let cv = try? pe.codeView() else {
@@ -91,14 +95,14 @@ struct TraceProcessInfo {
     }
     let names = KernelCallbackTableScanner.routineNames(fromPDB: profile, base: user32.base)
     let table = user32.base &+ dispatch.rva  // rva < size of a mapped module
-    guard let raw = try? memory.read(table, count: maxSlots * 8, what: "user32!apfnDispatch") else {
+    guard let raw = try? memory.read(table, count: maxSlots * pointerSize, what: "user32!apfnDispatch") else {
       warnings.append("user32!apfnDispatch at 0x\(String(table, radix: 16)) is not readable")
       return [:]
     }
     var out: [Int: String] = [:]
-    for (index, slot) in ByteCursor(raw).words(width: 8).enumerated() {
+    for (index, slot) in ByteCursor(raw).words(width: pointerSize).enumerated() {
       guard user32.contains(slot) else { break }
-      if let name = names[slot]?.first { out[index] = name }
+      if let name = names[slot].flatMap({ symbolFiles.displayNames($0).first }) { out[index] = name }
     }
     return out
   }

@@ -10,9 +10,30 @@ import Symbols
 /// Symbol files found so far, by PDB identity.
 final class TraceSymbolFiles {
   let options: SymbolOptions
+  /// Whether names are x86 ones, shown undecorated (`_SendMessageW@16` → `SendMessageW`).
+  let undecorate: Bool
   private var profiles: [String: (any KernelProfile)?] = [:]
 
-  init(options: SymbolOptions) { self.options = options }
+  init(options: SymbolOptions, undecorate: Bool = false) {
+    self.options = options
+    self.undecorate = undecorate
+  }
+
+  /// The names of one address as shown: on x86 a decorated public (`_f`, `_f@8`) whose plain twin
+  /// (`f`, the procedure's own name) is among them is dropped, and the others are undecorated —
+  /// except a plain name that another one undecorates to (`__fnDWORD` beside `___fnDWORD`).
+  func displayNames(_ names: [String]) -> [String] {
+    guard undecorate else { return names }
+    let all = Set(names)
+    let plainForms = Set(names.compactMap(X86Decoration.undecorate))
+    var out: [String] = []
+    for name in names {
+      if let plain = X86Decoration.undecorate(name), all.contains(plain) { continue }
+      let shown = plainForms.contains(name) ? name : X86Decoration.undecorate(name) ?? name
+      if !out.contains(shown) { out.append(shown) }
+    }
+    return out
+  }
 
   /// The profile of `identity` from the symbol path, nil when nothing answers (asked once).
   func profile(_ identity: PDBIdentity) -> (any KernelProfile)? {
@@ -41,9 +62,13 @@ final class TraceSymbolFiles {
     }
     let exported = Set(names.map(\.rva))
     if let identity = Self.identity(of: pe), let profile = profile(identity) {
+      var byRVA: [UInt64: [String]] = [:]
       for name in profile.symbolNames {
         guard let rva = profile.symbol(name)?.rva, rva < module.size, !exported.contains(rva) else { continue }
-        names.append((rva, name))
+        byRVA[rva, default: []].append(name)
+      }
+      for (rva, candidates) in byRVA {
+        for name in displayNames(candidates) { names.append((rva, name)) }
       }
     }
     return names.sorted { $0.rva < $1.rva || ($0.rva == $1.rva && $0.name < $1.name) }

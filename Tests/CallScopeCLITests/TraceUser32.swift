@@ -65,64 +65,28 @@ struct TraceUser32 {
       """
   }
 
-  static func build() throws -> TraceUser32 {
-    let dir = try TestData.buildUser32(source: source, label: "trace-user32")
+  /// Builds it for x64, or with `x86` for i686 (no function table there: `framedUnwind` is zeros).
+  static func build(x86: Bool = false) throws -> TraceUser32 {
+    let dir = try TestData.buildDLL(
+      source: source, label: x86 ? "trace-user32-x86" : "trace-user32",
+      target: x86 ? "i686-pc-windows-msvc" : "x86_64-pc-windows-msvc")
     let dllPath = dir.appendingPathComponent("user32.dll").path
-    let dll = [UInt8](try Data(contentsOf: URL(fileURLWithPath: dllPath)))
-
-    // Exports: "Name: X" followed by "RVA: 0x…" lines.
-    let exportDump = try TestData.run(try TestData.which("llvm-readobj"), ["--coff-exports", dllPath])
-    guard exportDump.status == 0 else { throw TestDataError.tool("llvm-readobj: \(exportDump.stderr)") }
-    var exports: [String: UInt64] = [:]
-    var name: String?
-    for line in exportDump.stdout.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) }) {
-      if line.hasPrefix("Name: ") { name = String(line.dropFirst(6)) }
-      if line.hasPrefix("RVA: 0x"), let n = name { exports[n] = UInt64(line.dropFirst(7), radix: 16) }
-    }
-    // Sections: VirtualAddress, RawDataSize, PointerToRawData.
-    let sectionDump = try TestData.run(try TestData.which("llvm-readobj"), ["--sections", "--file-headers", dllPath])
-    guard sectionDump.status == 0 else { throw TestDataError.tool("llvm-readobj: \(sectionDump.stderr)") }
-    var sections: [(UInt64, [UInt8])] = []
-    var sectionRVAs: [UInt64] = []  // by section number - 1
-    var va: UInt64?
-    var rawSize: Int?
-    var sizeOfImage: UInt64 = 0
-    var sizeOfHeaders = 0x400
-    var imageBase: UInt64 = 0
-    for line in sectionDump.stdout.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) }) {
-      func value(_ prefix: String) -> UInt64? {
-        guard line.hasPrefix(prefix) else { return nil }
-        let rest = line.dropFirst(prefix.count)
-        return rest.hasPrefix("0x") ? UInt64(rest.dropFirst(2), radix: 16) : UInt64(rest)
-      }
-      if let v = value("SizeOfImage: ") { sizeOfImage = v }
-      if let v = value("ImageBase: ") { imageBase = v }
-      if let v = value("SizeOfHeaders: ") { sizeOfHeaders = Int(v) }
-      if let v = value("VirtualAddress: ") {
-        va = v
-        sectionRVAs.append(v)
-      }
-      if let v = value("RawDataSize: ") { rawSize = Int(v) }
-      if let v = value("PointerToRawData: "), let at = va, let size = rawSize {
-        let start = Int(v)
-        guard start + size <= dll.count else { throw TestDataError.tool("section past the end of user32.dll") }
-        sections.append((at, Array(dll[start..<(start + size)])))
-        va = nil
-        rawSize = nil
-      }
-    }
+    let pe = try TracePEFacts(path: dllPath)
+    let (dll, exports, sections, sizeOfImage, imageBase) = (
+      pe.bytes, pe.exports, pe.sections, pe.sizeOfImage, pe.imageBase
+    )
     guard !sections.isEmpty, sizeOfImage > 0, imageBase > 0, exports["apfnDispatch"] != nil else {
       throw TestDataError.tool("llvm-readobj gave no sections, SizeOfImage or apfnDispatch export")
     }
-    let publics = try publicFunctions(dir.appendingPathComponent("user32.pdb").path, sectionRVAs: sectionRVAs)
+    let publics = try publicFunctions(dir.appendingPathComponent("user32.pdb").path, sectionRVAs: pe.sectionRVAs)
     guard publics[internalCaller] != nil, exports[internalCaller] == nil else {
       throw TestDataError.tool("\(internalCaller) is not a PDB public without an export: \(publics)")
     }
     return TraceUser32(
       directory: dir, dll: dll, exports: exports, publics: publics, sections: sections, sizeOfImage: sizeOfImage,
       imageBase: imageBase,
-      headers: Array(dll.prefix(sizeOfHeaders)),
-      framedUnwind: try framedUnwind(dllPath, rva: exports[framed], imageBase: imageBase))
+      headers: pe.headers,
+      framedUnwind: x86 ? (0, 0, 0, 0) : try framedUnwind(dllPath, rva: exports[framed], imageBase: imageBase))
   }
 
   /// Function publics of the PDB per llvm-pdbutil: "S_PUB32 [size = N] `Name`" then
@@ -143,6 +107,10 @@ struct TraceUser32 {
           section <= sectionRVAs.count
         {
           out[n] = sectionRVAs[section - 1] + offset
+          // x86 C names are decorated `_Name` (cdecl): keep the plain name too.
+          if n.hasPrefix("_"), !n.hasPrefix("__"), out[String(n.dropFirst())] == nil {
+            out[String(n.dropFirst())] = sectionRVAs[section - 1] + offset
+          }
         }
         name = nil
       }
