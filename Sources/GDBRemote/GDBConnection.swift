@@ -11,6 +11,8 @@ public final class GDBConnection {
   public internal(set) var acknowledging = true
   /// How many times a packet is sent again after a `-`, and a bad reply asked for again.
   public var retries = 3
+  /// Packets sent so far (retransmissions included): what a caller's round trips cost.
+  public private(set) var packetsSent = 0
   let socket: GDBSocket
 
   /// Connects to `host:port`.
@@ -27,6 +29,7 @@ public final class GDBConnection {
     let framed = GDBPacket.frame(Array(payload.utf8))
     var attempts = 0
     while true {
+      packetsSent += 1
       try socket.write(framed, timeout: timeout, what: "sending `\(Self.short(payload))`")
       guard acknowledging else { return }
       // Wait for the acknowledgement; anything else before it is line noise and skipped.

@@ -41,6 +41,8 @@ final class TraceSession {
   /// `client.haltQueries` when the breakpoint was inserted: a `?` since (the interrupt's fallback
   /// after a lost stop reply) may have removed it on QEMU.
   var haltQueriesAtInsertion = 0
+  /// `client.connection.packetsSent` at the last hit (TraceSummary.packets).
+  var packetsAtHit = 0
 
   init(
     memory: TraceMemory, layout: TraceLayout, architecture: TraceArchitecture, breakpoint: UInt64,
@@ -98,6 +100,18 @@ final class TraceSession {
       guard case .signal = stop.kind else {
         throw TraceError.kernel("the target ended (\(stop.kind)) while traced")
       }
+      let packetsAtStop = client.connection.packetsSent
+      if summary.hits > 0 { summary.packets += packetsAtStop - packetsAtHit }
+      packetsAtHit = packetsAtStop
+      // A known process that the filters drop costs one `p` (CR3), the step and the `c`: a SIGTRAP
+      // after `c` is this breakpoint (the only one set; QEMU gives the guest its own int3).
+      if let space = try filteredByCR3(stop) {
+        summary.hits += 1
+        summary.filteredOut += 1
+        if let ram = memory.ram { ram.stopped(cr3: space) }
+        try stepOverBreakpoint()
+        continue
+      }
       let registers = try client.readAllRegisters()
       guard let pc = registers[rip].map(GDBClient.littleEndian), pc == breakpoint else {
         continue  // another stop (a debugger's interrupt); resume
@@ -119,6 +133,15 @@ final class TraceSession {
       try stepOverBreakpoint()
     }
     return events
+  }
+
+  /// The CR3 of a breakpoint stop whose process is known and filtered out (read with one `p`), or
+  /// nil when the stop needs the full look (no filters, an unknown CR3, another signal).
+  func filteredByCR3(_ stop: GDBStopReply) throws -> UInt64? {
+    guard !filters.isEmpty, !processByCR3.isEmpty, cr3 != nil, stop.kind == .signal(5) else { return nil }
+    let space = try client.readRegister("cr3")
+    guard let known = processByCR3[space], !passes(pid: known.pid, name: known.name) else { return nil }
+    return space
   }
 
   /// Waits for the next stop, checking the SIGINT flag and the deadline every 100 ms; nil when one of

@@ -31,7 +31,7 @@ import Testing
 
   /// Runs a trace for `seconds` with `extra` options: (hits, seconds, rounds the guest counted meanwhile).
   static func traced(_ guest: TraceGuest, _ qemu: GDBStubGuest, seconds: Int, _ extra: [String]) throws
-    -> (hits: Int, reported: Int, unreadable: Int, seconds: Double, rounds: UInt64)
+    -> Run
   {
     // The probe leaves the guest stopped (closing without detaching), so the rounds counted are the
     // trace's own plus the few after it detaches and before the second probe stops the guest again.
@@ -48,19 +48,54 @@ import Testing
     try probeAfter.detach()
     guard result.status == 0, let last = try TraceCLITests.records(result.stdout).last,
       let hits = last["hits"] as? Int, let reported = last["reported"] as? Int,
-      let unreadable = last["unreadable"] as? Int,
+      let unreadable = last["unreadable"] as? Int, let packets = last["packets"] as? Int,
       let elapsed = (last["seconds"] as? String).flatMap(Double.init)
     else { throw CLI.Missing(description: "trace failed: \(result.stderr)") }
-    return (hits, reported, unreadable, elapsed, after - before)
+    return Run(
+      hits: hits, reported: reported, unreadable: unreadable, packets: packets, seconds: elapsed,
+      rounds: after - before)
+  }
+
+  /// One traced run's totals.
+  struct Run {
+    var hits: Int
+    var reported: Int
+    var unreadable: Int
+    /// Packets sent from the first hit to the last.
+    var packets: Int
+    var seconds: Double
+    var rounds: UInt64
+    /// Packets per hit in the steady state.
+    var packetsPerHit: Double { Double(packets) / Double(max(hits - 1, 1)) }
+  }
+
+  /// The protocol's floor for a filtered-out stop, driven by the GDB client directly for `seconds`:
+  /// the stop, one `p` (CR3, what the filter needs), the `s` over the breakpoint, the `c`. Hits/s.
+  static func floorRate(_ guest: TraceGuest, _ qemu: GDBStubGuest, seconds: Double, readCR3: Bool) throws -> Double {
+    let client = try GDBClient(try GDBEndpoint(parsing: qemu.address))
+    defer { client.close() }
+    try client.insertBreakpoint(.software, at: guest.keUserModeCallback)
+    var hits = 0
+    let start = Date()
+    while Date().timeIntervalSince(start) < seconds {
+      try client.resume()
+      guard try client.waitForStop(timeout: 5) != nil else { throw CLI.Missing(description: "no stop") }
+      hits += 1
+      if readCR3 { _ = try client.readRegister("cr3") }
+      _ = try client.step()
+    }
+    let elapsed = Date().timeIntervalSince(start)
+    try client.removeBreakpoint(.software, at: guest.keUserModeCallback)
+    try client.detach()
+    return Double(hits) / elapsed
   }
 
   /// One traced run's rate and the stop time it adds per hit against the free rate.
-  static func perHit(_ run: (hits: Int, reported: Int, unreadable: Int, seconds: Double, rounds: UInt64), free: Double)
-    -> (rate: Double, ms: Double)
-  {
-    let rate = Double(run.hits) / run.seconds
-    return (rate, (1 / rate - 1 / free) * 1000)
+  static func perHit(_ run: Run, free: Double) -> (rate: Double, ms: Double) {
+    perHit(rate: Double(run.hits) / run.seconds, free: free)
   }
+
+  static func perHit(rate: Double, free: Double) -> (rate: Double, ms: Double) { (rate, (1 / rate - 1 / free) * 1000) }
 
   @Test func addedStopTimePerHit() throws {
     let guest = try TraceCLITests.guest()
@@ -72,6 +107,8 @@ import Testing
     let all = try Self.traced(guest, qemu, seconds: 5, [])
     let allRAM = try Self.traced(guest, qemu, seconds: 5, ["--ram", ram])
     let filtered = try Self.traced(guest, qemu, seconds: 5, ["--process", "nosuch.exe"])
+    let bare = Self.perHit(rate: try Self.floorRate(guest, qemu, seconds: 3, readCR3: false), free: free)
+    let withCR3 = Self.perHit(rate: try Self.floorRate(guest, qemu, seconds: 3, readCR3: true), free: free)
 
     // No phantom hits: the guest made at least as many calls as the trace counted (the counter moves
     // once per round of the sequence; the guest also runs freely between the trace's detach and the second
@@ -82,6 +119,8 @@ import Testing
       #expect(UInt64(run.hits / calls) <= run.rounds)
     }
     #expect(filtered.reported == 0)
+    // A filtered-out stop of a known process: `p` (CR3), `s`, `c` — nothing else.
+    #expect(filtered.packetsPerHit < 3.1, "\(filtered.packets) packets for \(filtered.hits) filtered hits")
     #expect(UInt64(filtered.hits / calls) <= filtered.rounds)
 
     let (stub, viaRAM, skipped) = (
@@ -91,9 +130,12 @@ import Testing
       format:
         "trace speed (%@): free %.0f calls/s; traced %.0f hits/s (%.3f ms added per hit, slowdown ×%.0f); "
         + "traced --ram %.0f hits/s (%.3f ms added per hit, slowdown ×%.0f; ×%.2f the stub's per-hit time); "
-        + "filtered-out %.0f hits/s (%.3f ms added per hit, slowdown ×%.0f)",
+        + "filtered-out %.0f hits/s (%.3f ms added per hit, slowdown ×%.0f; %.2f packets per hit); "
+        + "floor: stop+s %.3f ms, stop+p+s %.3f ms (filtered-out ×%.2f the floor); packets per reported hit %.2f "
+        + "(--ram %.2f)",
       qemu.accelerator, free, stub.rate, stub.ms, free / stub.rate, viaRAM.rate, viaRAM.ms, free / viaRAM.rate,
-      viaRAM.ms / stub.ms, skipped.rate, skipped.ms, free / skipped.rate)
+      viaRAM.ms / stub.ms, skipped.rate, skipped.ms, free / skipped.rate, filtered.packetsPerHit, bare.ms, withCR3.ms,
+      skipped.ms / withCR3.ms, all.packetsPerHit, allRAM.packetsPerHit)
     print(line)
     #expect(all.hits > 0 && allRAM.hits > 0 && filtered.hits > 0, "\(line)")
   }
