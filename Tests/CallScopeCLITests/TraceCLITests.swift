@@ -1,8 +1,9 @@
 // `callscope trace` on the boot guest under QEMU (KVM when usable, else TCG: TraceQEMU): the logged
-// callbacks must be exactly the guest's sequence — ApiNumber, the __fn* name of that slot in the C source of the user32 built for
-// it (named through its PDB), pid, process, tid, caller (user32 export from llvm-readobj + the offset
-// planted in the trap frame) — the process filter must keep only that process's hits, and the guest
-// must run on unpatched after the trace (count reached or SIGINT).
+// callbacks must be exactly the guest's sequence — ApiNumber, the __fn* name of that slot in the C
+// source of the user32 built for it (named through its PDB), pid, process, tid, caller (user32 export
+// from llvm-readobj, or a PDB public from llvm-pdbutil, + the offset planted in the trap frame) — the
+// process filter must keep only that process's hits, and the guest must run on unpatched after the
+// trace (count reached or SIGINT).
 
 import Foundation
 import GDBRemote

@@ -1,8 +1,10 @@
 // The cost of `trace` to the guest, measured on the boot guest under QEMU (TraceQEMU: KVM when
-// usable, else TCG): the loop's call rate running free (its round counter over wall time) against the rate while traced (hits over the trace's
-// own duration), for every hit reported and for every hit filtered out. The numbers are printed (and
-// recorded in docs/PERFORMANCE.md); what is asserted is that the trace saw every call the guest made
-// (hits match the guest's own round counter), which a lost or phantom stop would break.
+// usable, else TCG): the loop's call rate running free (its round counter over wall time) against the
+// rate while traced (hits over the trace's own duration) — every hit reported, through the stub and
+// with --ram, and every hit filtered out — and against the protocol's floor for a stop, driven by the
+// GDB client directly. The numbers are printed (and recorded in docs/PERFORMANCE.md); what is
+// asserted is that the trace saw every call the guest made (hits match the guest's own round
+// counter), which a lost or phantom stop would break, and the packets a filtered-out stop costs.
 
 import Foundation
 import GDBRemote
