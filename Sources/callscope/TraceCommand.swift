@@ -1,6 +1,6 @@
-// `callscope trace --gdb HOST:PORT [--kernel-base ADDR]`: each nt!KeUserModeCallback a live guest makes,
-// with the ApiNumber's __fn* name, the process and thread, and the user-mode caller — through QEMU's
-// gdbstub, without a debug-mode guest.
+// `callscope trace --gdb HOST:PORT [--kernel-base ADDR] [--ram FILE]`: each nt!KeUserModeCallback a
+// live guest makes, with the ApiNumber's __fn* name, the process and thread, and the user-mode caller —
+// through QEMU's gdbstub, without a debug-mode guest.
 
 import ArgumentParser
 import Foundation
@@ -16,13 +16,18 @@ struct TraceCommand: ParsableCommand {
     abstract: "Log each KeUserModeCallback of a running guest (QEMU gdbstub): callback name, process, caller.",
     discussion: """
       Connects to a GDB stub (QEMU: -gdb tcp:127.0.0.1:PORT), finds ntoskrnl (--kernel-base, else the KPCR \
-      in GS base → IdtBase → IDT entry 0's handler → the PE header below it), reads its PDB identity, loads its profile from the symbol path, and breaks on nt!KeUserModeCallback (profile \
-      RVA, else the kernel's export). Per hit: ApiNumber (RCX), GS base → KPCR → KPRCB.CurrentThread → \
-      ApcState.Process → EPROCESS (pid, ImageFileName), Cid, and the trap frame's Rip named by the \
-      exports of the process's modules (PEB → Ldr); the __fn* name comes from user32's PDB on the symbol \
-      path. The caller is the trap frame's Rip when it lies in user32, else the return address at its Rsp; \
-      no unwind walk. On exit (count, --until, SIGINT, error) the breakpoint is removed and the guest \
-      resumed. Status 2 when the stub fails or a structure cannot be read.
+      in GS base (x86: FS base) → its IDT → IDT entry 0's handler → the PE header below it), reads its PDB \
+      identity and loads its profile from the symbol path; with --no-symbols, or when none matches, the \
+      symbol-less profile (bundled layouts of the release, addresses from exports and code). The breakpoint \
+      goes on nt!KeUserModeCallback (profile RVA, else the kernel's export). Per hit: ApiNumber (RCX on x64, \
+      [esp+4] on x86), KPCR → KPRCB.CurrentThread → ApcState.Process → EPROCESS (pid, ImageFileName), Cid, \
+      and the trap frame. The caller is the first user32 frame of the user stack, walked from the trap frame \
+      with each module's .pdata unwind data (x86: the EBP chain), named by the module's exports and its PDB \
+      publics when the PDB is on the symbol path; the __fn* name comes from user32's PDB. --ram FILE reads \
+      memory from the guest's RAM file (QEMU memory-backend-file, share=on; layout as in watch) instead of \
+      through the stub. On exit (count, --until, SIGINT, error) the breakpoint is removed and the guest \
+      resumed. Status 2 when the stub fails (bad checksums, a reply cut short, the link gone) or a structure \
+      cannot be read.
       """)
 
   @Option(name: .customLong("gdb"), help: "The GDB stub, HOST:PORT.")
