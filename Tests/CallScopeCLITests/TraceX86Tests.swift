@@ -3,8 +3,7 @@
 // pointers, layouts from the x86 PDB the test built (TraceX86Kernel, published offsets checked by
 // _Static_assert), callers through a direct Eip, a leaf stub and the EBP chain, one named only by
 // user32's PDB. The log must be exactly the sequence the stub played; the breakpoint is removed and
-// the stub detached at the end. (No 32-bit QEMU guest yet: the boot guest's builder lays out x64
-// page tables only.)
+// the stub detached at the end. TraceX86BootTests runs the same guest booted under QEMU.
 
 import Foundation
 import TestData
