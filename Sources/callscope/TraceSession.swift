@@ -105,10 +105,9 @@ final class TraceSession {
       packetsAtHit = packetsAtStop
       // A known process that the filters drop costs one `p` (CR3), the step and the `c`: a SIGTRAP
       // after `c` is this breakpoint (the only one set; QEMU gives the guest its own int3).
-      if let space = try filteredByCR3(stop) {
+      if try filteredByCR3(stop) {
         summary.hits += 1
         summary.filteredOut += 1
-        if let ram = memory.ram { ram.stopped(cr3: space) }
         try stepOverBreakpoint()
         continue
       }
@@ -135,13 +134,13 @@ final class TraceSession {
     return events
   }
 
-  /// The CR3 of a breakpoint stop whose process is known and filtered out (read with one `p`), or
-  /// nil when the stop needs the full look (no filters, an unknown CR3, another signal).
-  func filteredByCR3(_ stop: GDBStopReply) throws -> UInt64? {
-    guard !filters.isEmpty, !processByCR3.isEmpty, cr3 != nil, stop.kind == .signal(5) else { return nil }
+  /// Whether a breakpoint stop's process is known and filtered out, by its CR3 (one `p`); false when
+  /// the stop needs the full look (no filters, an unknown CR3, another signal).
+  func filteredByCR3(_ stop: GDBStopReply) throws -> Bool {
+    guard !filters.isEmpty, !processByCR3.isEmpty, cr3 != nil, stop.kind == .signal(5) else { return false }
     let space = try client.readRegister("cr3")
-    guard let known = processByCR3[space], !passes(pid: known.pid, name: known.name) else { return nil }
-    return space
+    guard let known = processByCR3[space] else { return false }
+    return !passes(pid: known.pid, name: known.name)
   }
 
   /// Waits for the next stop, checking the SIGINT flag and the deadline every 100 ms; nil when one of

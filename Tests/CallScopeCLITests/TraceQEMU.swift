@@ -69,7 +69,7 @@ enum TraceQEMU {
 
   /// QEMU running `guest`, not yet attached to; with `ramFile`, the guest's RAM is that file
   /// (`memory-backend-file,share=on`, created here at its full size).
-  static func start(_ guest: TraceGuest, ramFile: String? = nil) throws -> GDBStubGuest {
+  static func start(_ guest: TraceGuest, ramFile: String? = nil, qmp: String? = nil) throws -> GDBStubGuest {
     var machine = "pc"
     var backend: [String] = []
     if let ramFile {
@@ -80,6 +80,7 @@ enum TraceQEMU {
       machine = "pc,memory-backend=ram"
       backend = ["-object", "memory-backend-file,id=ram,size=\(memoryMiB)M,mem-path=\(ramFile),share=on"]
     }
+    if let qmp { backend += ["-qmp", "unix:\(qmp),server,nowait"] }
     return try GDBStubGuest(
       machine: machine, accelerator: accelerator(for: guest), memory: "\(memoryMiB)M",
       arguments: backend + guest.qemuArguments,
@@ -87,8 +88,8 @@ enum TraceQEMU {
   }
 
   /// `start`, then waits until the loop has counted a round; the stub is free again (detached).
-  static func boot(_ guest: TraceGuest, ramFile: String? = nil) throws -> GDBStubGuest {
-    let qemu = try start(guest, ramFile: ramFile)
+  static func boot(_ guest: TraceGuest, ramFile: String? = nil, qmp: String? = nil) throws -> GDBStubGuest {
+    let qemu = try start(guest, ramFile: ramFile, qmp: qmp)
     do {
       let client = try GDBClient(try GDBEndpoint(parsing: qemu.address))
       defer { client.close() }

@@ -1,6 +1,7 @@
 // `trace --ram FILE` on the boot guest whose RAM is a QEMU memory-backend file (share=on): memory is
 // read from the file, registers through the stub, and the log must still be exactly the guest's own
-// sequence (TraceCLITests.checkSequence); a RAM file that is not the guest's is a clear error with
+// sequence (TraceCLITests.checkSequence), with the file's layout flat, named (`--ram-layout pc`) or
+// from QEMU's QMP (`--qmp`, info mtree); a RAM file that is not the guest's is a clear error with
 // status 2, and the guest runs on unpatched either way.
 
 import Foundation
@@ -36,6 +37,29 @@ import Testing
     #expect(!warnings.isEmpty)
     #expect(
       warnings.allSatisfy { $0.contains("EPROCESS.UniqueProcessId/ImageFileName at 0xffffc0de00000") }, "\(warnings)")
+    try TraceCLITests.checkResumedAndUnpatched(guest, qemu)
+  }
+
+  /// The file's layout from QEMU itself (QMP `info mtree`), or named (`--ram-layout pc`), as `watch`.
+  @Test(arguments: [true, false]) func ramLayoutFromQMPOrNamed(qmp: Bool) throws {
+    let guest = try TraceCLITests.guest()
+    let ram = Self.ramFile(guest, "layout")
+    // A unix socket path must stay short (sun_path): /tmp, not the build folder.
+    let socket = "/tmp/callscope-trace-qmp-\(getpid()).sock"
+    defer {
+      try? FileManager.default.removeItem(atPath: ram)
+      try? FileManager.default.removeItem(atPath: socket)
+    }
+    let qemu = try TraceQEMU.boot(guest, ramFile: ram, qmp: qmp ? socket : nil)
+    defer { qemu.stop() }
+    let layout = qmp ? ["--qmp", socket] : ["--ram-layout", "pc"]
+    let count = TraceGuest.reportable.count + 1
+    let result = try CLI.run(
+      TraceCLITests.arguments(guest, qemu, ["--ram", ram] + layout + ["--count", String(count), "--format", "jsonl"]))
+    #expect(result.status == 0, "\(result.stderr)")
+    let events = try TraceCLITests.records(result.stdout).filter { $0["event"] as? String == "callback" }
+    #expect(events.count == count)
+    TraceCLITests.checkSequence(events, guest: guest, entries: TraceGuest.reportable)
     try TraceCLITests.checkResumedAndUnpatched(guest, qemu)
   }
 
