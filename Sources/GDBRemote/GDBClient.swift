@@ -227,8 +227,13 @@ public final class GDBClient {
     try expectOK("z\(kind.rawValue),\(String(address, radix: 16)),1")
   }
 
+  /// How many times `?` was asked. QEMU removes every breakpoint when it is (gdbstub.c,
+  /// handle_target_halt: "gdb is doing an initial connect"), so a breakpoint set before may be gone.
+  public private(set) var haltQueries = 0
+
   /// Why the target is stopped now (`?`).
   public func haltReason() throws(GDBRemoteError) -> GDBStopReply {
+    haltQueries += 1
     let reply = try connection.request("?")
     return try parseStop(reply, command: "?")
   }
@@ -271,12 +276,17 @@ public final class GDBClient {
     }
   }
 
-  /// Stops a running target (0x03) and returns its stop reply.
+  /// Stops a running target (0x03) and returns its stop reply. When no stop reply comes, the target
+  /// may have stopped already with its reply lost (cut short): `?` is asked before giving up.
   public func interrupt() throws(GDBRemoteError) -> GDBStopReply {
     guard running else { return try haltReason() }
     try connection.sendRaw(0x03)
     guard let stop = try waitForStop(timeout: connection.timeout) else {
-      throw .timeout(endpoint: endpoint, waitingFor: "the stop after the 0x03 interrupt", seconds: connection.timeout)
+      running = false
+      do { return try haltReason() } catch {
+        running = true
+        throw .timeout(endpoint: endpoint, waitingFor: "the stop after the 0x03 interrupt", seconds: connection.timeout)
+      }
     }
     return stop
   }

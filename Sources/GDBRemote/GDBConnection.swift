@@ -11,6 +11,8 @@ public final class GDBConnection {
   public internal(set) var acknowledging = true
   /// How many times a packet is sent again after a `-`, and a bad reply asked for again.
   public var retries = 3
+  /// Packets sent so far (retransmissions included): what a caller's round trips cost.
+  public private(set) var packetsSent = 0
   let socket: GDBSocket
 
   /// Connects to `host:port`.
@@ -27,6 +29,7 @@ public final class GDBConnection {
     let framed = GDBPacket.frame(Array(payload.utf8))
     var attempts = 0
     while true {
+      packetsSent += 1
       try socket.write(framed, timeout: timeout, what: "sending `\(Self.short(payload))`")
       guard acknowledging else { return }
       // Wait for the acknowledgement; anything else before it is line noise and skipped.
@@ -62,10 +65,13 @@ public final class GDBConnection {
         }
         byte = next
       } while byte != UInt8(ascii: "$")
+      // Once a packet has begun, its rest gets the connection's whole deadline (a short poll of a
+      // running target must not split a stop reply); a packet that stops half-way is `cutShort`.
+      let rest = max(limit, self.timeout)
       var body: [UInt8] = []
       while true {
-        guard let next = try socket.readByte(timeout: limit, what: what) else {
-          throw .timeout(endpoint: endpoint, waitingFor: what + " (packet cut short)", seconds: limit)
+        guard let next = try socket.readByte(timeout: rest, what: what) else {
+          throw .cutShort(endpoint: endpoint, waitingFor: what, bytes: 1 + body.count, seconds: rest)
         }
         if next == UInt8(ascii: "#") { break }
         body.append(next)
@@ -75,8 +81,8 @@ public final class GDBConnection {
       }
       var digits: [UInt8] = []
       while digits.count < 2 {
-        guard let next = try socket.readByte(timeout: limit, what: what) else {
-          throw .timeout(endpoint: endpoint, waitingFor: what + " (checksum cut short)", seconds: limit)
+        guard let next = try socket.readByte(timeout: rest, what: what) else {
+          throw .cutShort(endpoint: endpoint, waitingFor: what, bytes: 2 + body.count + digits.count, seconds: rest)
         }
         digits.append(next)
       }

@@ -9,6 +9,8 @@ public enum GDBRemoteError: Error, Sendable, Equatable, CustomStringConvertible 
   case connectFailed(endpoint: String, reason: String)
   /// No byte arrived within the deadline.
   case timeout(endpoint: String, waitingFor: String, seconds: Double)
+  /// A packet began but did not end (its body or checksum) within the deadline.
+  case cutShort(endpoint: String, waitingFor: String, bytes: Int, seconds: Double)
   /// The stub closed the connection (or it failed) while a reply was awaited.
   case connectionClosed(endpoint: String, during: String)
   /// A packet's checksum did not match its payload, again after retransmissions.
@@ -34,6 +36,8 @@ public enum GDBRemoteError: Error, Sendable, Equatable, CustomStringConvertible 
     case .connectFailed(let endpoint, let reason): return "GDB stub \(endpoint): cannot connect: \(reason)"
     case .timeout(let endpoint, let what, let seconds):
       return "GDB stub \(endpoint): no reply to \(what) within \(seconds) s"
+    case .cutShort(let endpoint, let what, let bytes, let seconds):
+      return "GDB stub \(endpoint): \(what) was cut short (\(bytes) bytes of the packet, then nothing for \(seconds) s)"
     case .connectionClosed(let endpoint, let during):
       return "GDB stub \(endpoint): connection closed during \(during)"
     case .badChecksum(let endpoint, let expected, let received, let packet):

@@ -46,6 +46,10 @@ enum KernelImageTemplate {
       .init(name: "PsLoadedModuleList", target: at(".data", 0x20)),
       .init(name: "KdDebuggerEnabled", target: at(".data", 0x30)),
     ]
+    // Placed in .text here; sizeLikeBuild moves each to the build's RVA.
+    for name in configuration.codeExports where !pe.exports.contains(where: { $0.name == name }) {
+      pe.exports.append(.init(name: name, target: at(".text", 0x000)))
+    }
     pe.functions = (0..<4).map { .init(section: ".text", start: $0 * 0x100, end: $0 * 0x100 + prologue.count) }
     pe.codeView = try .init(pdbName: configuration.pdbName, storeGUID: configuration.pdbGUID, age: configuration.pdbAge)
     let versionText = configuration.versionString

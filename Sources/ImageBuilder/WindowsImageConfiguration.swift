@@ -36,6 +36,9 @@ public struct WindowsImageConfiguration: Sendable {
   /// Write code for the registration routines' exports that references the kernel variables (and
   /// export the data variables), so the kernel can be read without symbols (needs `kernelBuild`).
   public var exportCode = false
+  /// More code exports by name, each at its RVA in `kernelBuild` (e.g. `KeUserModeCallback`, which
+  /// `trace` breaks on without symbols); the bytes there are the image's own.
+  public var codeExports: [String] = []
   /// Plant decoys (a non-kernel driver mapped in kernel space, an unmapped PE copy, a random page).
   public var decoys = true
 

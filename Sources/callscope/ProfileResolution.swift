@@ -2,6 +2,7 @@
 // and cache, the bundled profiles, then a symbol server unless --offline; else (or with --no-symbols)
 // a profile located from the kernel's exports and code.
 
+import AddressSpace
 import ArgumentParser
 import Callbacks
 import MemoryImage
@@ -30,14 +31,25 @@ enum ProfileResolution {
   static func kernelProfile(
     memory: any PhysicalMemory, system: DiscoveredSystem, image: KernelImage, options: SymbolOptions
   ) throws -> (profile: any KernelProfile, loadError: String?) {
+    try kernelProfile(
+      space: system.space, image: image, version: ReportContext(memory: memory, system: system).build,
+      options: options)
+  }
+
+  /// The same for a kernel in `space` (a live guest's, for `trace`); `version` is the image's build
+  /// string when known, else KUSER_SHARED_DATA's is read.
+  static func kernelProfile(
+    space: VirtualAddressSpace, image: KernelImage, version: String?, options: SymbolOptions
+  ) throws -> (profile: any KernelProfile, loadError: String?) {
     var loadError: String?
     if !options.noSymbols {
       do { return (try load(identity: image.pdb, options: options), nil) } catch { loadError = "\(error)" }
     }
-    let version = ReportContext(memory: memory, system: system).build
+    var build = version ?? image.fileVersion
+    if build == nil, let v = SharedUserData.version(in: space) { build = "\(v.major).\(v.minor).\(v.build)" }
     do {
       let located = try SymbolLessProfile.make(
-        space: system.space, image: image, version: version, bundle: try BundledProfiles.shipped())
+        space: space, image: image, version: build, bundle: try BundledProfiles.shipped())
       return (located, loadError)
     } catch {
       throw ValidationError(loadError.map { "\($0); without symbols: \(error)" } ?? "\(error)")

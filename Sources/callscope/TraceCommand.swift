@@ -1,10 +1,11 @@
-// `callscope trace --gdb HOST:PORT [--kernel-base ADDR]`: each nt!KeUserModeCallback a live guest makes,
-// with the ApiNumber's __fn* name, the process and thread, and the user-mode caller — through QEMU's
-// gdbstub, without a debug-mode guest.
+// `callscope trace --gdb HOST:PORT [--kernel-base ADDR] [--ram FILE]`: each nt!KeUserModeCallback a
+// live guest makes, with the ApiNumber's __fn* name, the process and thread, and the user-mode caller —
+// through QEMU's gdbstub, without a debug-mode guest.
 
 import ArgumentParser
 import Foundation
 import GDBRemote
+import Live
 import PortableExecutable
 import Reports
 import Symbols
@@ -15,13 +16,18 @@ struct TraceCommand: ParsableCommand {
     abstract: "Log each KeUserModeCallback of a running guest (QEMU gdbstub): callback name, process, caller.",
     discussion: """
       Connects to a GDB stub (QEMU: -gdb tcp:127.0.0.1:PORT), finds ntoskrnl (--kernel-base, else the KPCR \
-      in GS base → IdtBase → IDT entry 0's handler → the PE header below it), reads its PDB identity, loads its profile from the symbol path, and breaks on nt!KeUserModeCallback (profile \
-      RVA, else the kernel's export). Per hit: ApiNumber (RCX), GS base → KPCR → KPRCB.CurrentThread → \
-      ApcState.Process → EPROCESS (pid, ImageFileName), Cid, and the trap frame's Rip named by the \
-      exports of the process's modules (PEB → Ldr); the __fn* name comes from user32's PDB on the symbol \
-      path. The caller is the trap frame's Rip when it lies in user32, else the return address at its Rsp; \
-      no unwind walk. On exit (count, --until, SIGINT, error) the breakpoint is removed and the guest \
-      resumed. Status 2 when the stub fails or a structure cannot be read.
+      in GS base (x86: FS base) → its IDT → IDT entry 0's handler → the PE header below it), reads its PDB \
+      identity and loads its profile from the symbol path; with --no-symbols, or when none matches, the \
+      symbol-less profile (bundled layouts of the release, addresses from exports and code). The breakpoint \
+      goes on nt!KeUserModeCallback (profile RVA, else the kernel's export). Per hit: ApiNumber (RCX on x64, \
+      [esp+4] on x86), KPCR → KPRCB.CurrentThread → ApcState.Process → EPROCESS (pid, ImageFileName), Cid, \
+      and the trap frame. The caller is the first user32 frame of the user stack, walked from the trap frame \
+      with each module's .pdata unwind data (x86: the EBP chain), named by the module's exports and its PDB \
+      publics when the PDB is on the symbol path; the __fn* name comes from user32's PDB. --ram FILE reads \
+      memory from the guest's RAM file (QEMU memory-backend-file, share=on; layout as in watch) instead of \
+      through the stub. On exit (count, --until, SIGINT, error) the breakpoint is removed and the guest \
+      resumed. Status 2 when the stub fails (bad checksums, a reply cut short, the link gone) or a structure \
+      cannot be read.
       """)
 
   @Option(name: .customLong("gdb"), help: "The GDB stub, HOST:PORT.")
@@ -47,12 +53,28 @@ struct TraceCommand: ParsableCommand {
 
   @OptionGroup var symbolOptions: SymbolOptions
 
+  @Option(
+    help: ArgumentHelp(
+      "The guest's RAM (QEMU -object memory-backend-file,…,share=on, or /proc/PID/fd/N of a memfd): memory "
+        + "is read from it instead of through the stub.", valueName: "file"))
+  var ram: String?
+
+  @Option(name: .customLong("ram-layout"), help: "Guest RAM layout in the --ram file: flat, pc, q35 or split:SIZE.")
+  var ramLayout: String?
+
+  @Option(help: "QEMU's QMP unix socket: the --ram file's layout from info mtree.")
+  var qmp: String?
+
   func validate() throws {
     guard format == .table || format == .jsonl else { throw ValidationError("trace offers table or jsonl") }
     if let count, count <= 0 { throw ValidationError("--count must be positive") }
     if count != nil, until != nil { throw ValidationError("give --count or --until, not both") }
     if let until, TraceDuration.seconds(until) == nil {
       throw ValidationError("--until `\(until)` is not a duration such as 10s, 500ms or 2m")
+    }
+    if ram == nil, ramLayout != nil || qmp != nil { throw ValidationError("--ram-layout and --qmp go with --ram") }
+    if let ramLayout {
+      do { _ = try GuestRAMLayout(parsing: ramLayout, fileSize: 0) } catch { throw ValidationError(error.description) }
     }
     guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be in (0, 3600] seconds") }
   }
@@ -64,10 +86,19 @@ struct TraceCommand: ParsableCommand {
     let session: TraceSession
     do {
       _ = try client.haltReason()
-      let base = try kernel.kernelBase?.value ?? TraceKernelLocator.locate(client)
-      let (profile, breakpoint) = try Self.kernel(at: base, client: client, symbols: symbolOptions)
+      let memory = try memory(client)
+      let architecture = TraceArchitecture.detect(client)
+      let base = try kernel.kernelBase?.value ?? TraceKernelLocator.locate(memory, architecture: architecture)
+      let cr3 = (try? client.readRegister("cr3")) ?? 0
+      let found = try TraceKernel.find(base: base, memory: memory, cr3: cr3, symbols: symbolOptions)
+      if let reason = found.symbolLess {
+        Terminal.standardError.write(
+          "callscope trace: no symbol file used (\(reason)): \(found.profile.sourceDescription); "
+            + "breakpoint at 0x\(String(found.breakpoint, radix: 16)) from the \(found.breakpointSource)\n")
+      }
       session = try TraceSession(
-        client: client, layout: try TraceLayout(profile: profile), breakpoint: breakpoint,
+        memory: memory, layout: try TraceLayout(profile: found.profile, architecture: architecture),
+        architecture: architecture, breakpoint: found.breakpoint,
         filters: processes.map(TraceProcessFilter.init), symbols: symbolOptions)
     } catch {
       // Nothing is patched yet: just let the guest run on.
@@ -101,25 +132,20 @@ struct TraceCommand: ParsableCommand {
     if !problems.isEmpty { throw ValidationError(problems.joined(separator: "; ")) }
   }
 
-  /// The kernel's profile (by the PDB identity in its CodeView record) and KeUserModeCallback's address.
-  static func kernel(at base: UInt64, client: GDBClient, symbols: SymbolOptions) throws -> (any KernelProfile, UInt64) {
-    let memory = TraceMemory(client: client)
-    let source = TraceModuleSource(
-      memory: memory, base: base, size: 0x4000_0000, sourceName: "ntoskrnl @ 0x\(String(base, radix: 16))")
-    let pe: PEImage
-    do { pe = try PEImage(source: source, layout: .mapped) } catch {
-      throw TraceError.kernel("no PE image at 0x\(String(base, radix: 16)): \(error)")
+  /// The stub's client and the memory reads go through: the `--ram` file when given (its CR3-selected
+  /// address space starting at the stopped CPU's), else `m` packets.
+  func memory(_ client: GDBClient) throws -> TraceMemory {
+    guard let ram else { return TraceMemory(client: client) }
+    let source = try WatchSource.open(
+      path: ram, ramLayout: ramLayout, qmpPath: qmp, notes: { Terminal.standardError.write("callscope trace: \($0)\n") }
+    )
+    let cr3: UInt64
+    do { cr3 = try client.readRegister("cr3") } catch {
+      throw TraceError.kernel("--ram needs the stub's cr3 register: \(error)")
     }
-    guard let cv = try? pe.codeView() else {
-      throw TraceError.kernel("the image at 0x\(String(base, radix: 16)) has no readable CodeView (RSDS) record")
-    }
-    let identity = PDBIdentity(name: cv.pdbFileName, guid: cv.guidString, age: cv.age)
-    let profile = try ProfileResolution.load(identity: identity, options: symbols)
-    if let symbol = profile.symbol("KeUserModeCallback") { return (profile, base &+ symbol.rva) }
-    if let exports = try? pe.exports(), let entry = exports.entry(named: "KeUserModeCallback"), !entry.isForwarder {
-      return (profile, base &+ UInt64(entry.rva))
-    }
-    throw TraceError.missingLayout("KeUserModeCallback (symbol or export)", profile: profile.sourceDescription)
+    let mode = try TraceRAM.pagingMode(client)
+    return TraceMemory(
+      client: client, ram: TraceRAM(ram: source.ram, layoutSource: source.layoutSource, mode: mode, cr3: cr3))
   }
 }
 

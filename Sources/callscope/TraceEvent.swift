@@ -49,6 +49,9 @@ struct TraceSummary {
   /// Hits whose thread or process could not be read (each a warning, the first 20 listed).
   var unreadable = 0
   var seconds: Double = 0
+  /// Packets sent to the stub between the first and the last hit (acknowledgements not counted),
+  /// and the hits they served: the round trips a hit costs.
+  var packets = 0
   var warnings: [String] = []
   var stopReason = ""
 
@@ -70,7 +73,7 @@ struct TraceSummary {
     .object([
       ("schema", .string("callscope/1")), ("event", .string("summary")), ("hits", .int(Int64(hits))),
       ("reported", .int(Int64(reported))), ("filteredOut", .int(Int64(filteredOut))),
-      ("unreadable", .int(Int64(unreadable))),
+      ("unreadable", .int(Int64(unreadable))), ("packets", .int(Int64(packets))),
       ("seconds", .string(String(format: "%.3f", seconds))), ("stopped", .string(stopReason)),
       (
         "counts",

@@ -1,43 +1,42 @@
 // Finding ntoskrnl in a live guest without --kernel-base, before any profile is known: the KPCR (GS
-// base in kernel mode, else the swapped-out KernelGSBase) checked by its Self pointer, its IdtBase,
-// the divide-error handler of IDT entry 0 (code in ntoskrnl), then page starts walked down from the
-// handler to the MZ/PE header whose SizeOfImage covers it. x64 KPCR members (Self +0x18, IdtBase
-// +0x38) and the KIDTENTRY64 offset fields (+0x0, +0x6, +0x8) have not moved since Windows Vista
-// (public PDBs; the 19041 ISF agrees).
+// base in kernel mode, else the swapped-out KernelGSBase; FS base on x86) checked by its Self
+// pointer, its IdtBase, the divide-error handler of IDT entry 0 (code in ntoskrnl), then page starts
+// walked down from the handler to the MZ/PE header whose SizeOfImage covers it. The KPCR members
+// are TraceArchitecture's; the KIDTENTRY64 offset fields (+0x0, +0x6, +0x8) and x86 KIDTENTRY's
+// Offset/ExtendedOffset (+0x0, +0x6) have not moved since Windows Vista (public PDBs; the 19041 ISF
+// agrees for x64).
 
 import BinaryReading
 import GDBRemote
 
 /// Locates the kernel image through the stub.
 enum TraceKernelLocator {
-  static let kpcrSelf: UInt64 = 0x18
-  static let kpcrIdtBase: UInt64 = 0x38
   /// How far below the handler the image start is looked for (ntoskrnl is below 32 MiB in size).
   static let maxScan: UInt64 = 0x200_0000
 
   /// The kernel's base, or a named error saying which step failed.
-  static func locate(_ client: GDBClient) throws -> UInt64 {
-    let memory = TraceMemory(client: client)
+  static func locate(_ memory: TraceMemory, architecture: TraceArchitecture = .x64) throws -> UInt64 {
+    let client = memory.client
+    let width = architecture.pointerSize
     var candidates: [UInt64] = []
-    for name in ["gs_base", "k_gs_base"] {
-      if let value = try? client.readRegister(name), value >= 0xFFFF_8000_0000_0000 { candidates.append(value) }
+    for name in [architecture.kpcrRegister] + (architecture.otherKPCRRegister.map { [$0] } ?? []) {
+      if let value = try? client.readRegister(name), value >= architecture.kernelStart { candidates.append(value) }
     }
     guard
       let kpcr = candidates.first(where: {
-        (try? memory.unsigned($0 &+ kpcrSelf, what: "KPCR.Self")) == $0
+        (try? memory.unsigned($0 &+ architecture.kpcrSelf, width: width, what: "KPCR.Self")) == $0
       })
     else {
       throw TraceError.kernel(
-        "no KPCR in GS base or KernelGSBase (\(candidates.map { "0x" + String($0, radix: 16) })) whose Self "
+        "no KPCR in \(architecture.kpcrRegister) (\(candidates.map { "0x" + String($0, radix: 16) })) whose Self "
           + "points to itself; give --kernel-base")
     }
-    let idt = try memory.unsigned(kpcr &+ kpcrIdtBase, what: "KPCR.IdtBase")
-    let what = "IDT entry 0 (KIDTENTRY64)"
-    let entry = ByteCursor(try memory.read(idt, count: 16, what: what), origin: idt, source: what)
-    let handler =
-      UInt64(try entry.getLE(UInt16.self, at: 0)) | UInt64(try entry.getLE(UInt16.self, at: 6)) << 16
-      | UInt64(try entry.getLE(UInt32.self, at: 8)) << 32
-    guard handler >= 0xFFFF_8000_0000_0000 else {
+    let idt = try memory.unsigned(kpcr &+ architecture.kpcrIdt, width: width, what: "KPCR.IdtBase")
+    let what = architecture == .x64 ? "IDT entry 0 (KIDTENTRY64)" : "IDT entry 0 (KIDTENTRY)"
+    let entry = ByteCursor(try memory.read(idt, count: 2 * width, what: what), origin: idt, source: what)
+    var handler = UInt64(try entry.getLE(UInt16.self, at: 0)) | UInt64(try entry.getLE(UInt16.self, at: 6)) << 16
+    if architecture == .x64 { handler |= UInt64(try entry.getLE(UInt32.self, at: 8)) << 32 }
+    guard handler >= architecture.kernelStart else {
       throw TraceError.kernel("IDT entry 0 at 0x\(String(idt, radix: 16)) holds no kernel handler; give --kernel-base")
     }
     var page = handler & ~0xFFF

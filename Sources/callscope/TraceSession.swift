@@ -1,6 +1,6 @@
-// The trace loop: a breakpoint on nt!KeUserModeCallback, and per hit the ApiNumber (RCX), the current
-// thread and process through GS base → KPCR, the process filter first (so unrelated hits cost a few
-// packets), then the thread id, the trap frame and the names; then step over the breakpoint and
+// The trace loop: a breakpoint on nt!KeUserModeCallback; per hit (TraceHit) the ApiNumber, the
+// current thread and process through the KPCR, the process filter first (so unrelated hits cost a
+// few packets), then the thread id, the trap frame and the names; then step over the breakpoint and
 // continue. Whatever ends the trace — count, deadline, SIGINT, an error — the breakpoint is removed and
 // the guest resumed (detach), so it is never left stopped or patched.
 
@@ -16,34 +16,54 @@ final class TraceSession {
   let layout: TraceLayout
   let breakpoint: UInt64
   let filters: [TraceProcessFilter]
-  let symbols: SymbolOptions
+  let symbolFiles: TraceSymbolFiles
+  let architecture: TraceArchitecture
   var processes: [UInt64: TraceProcessInfo] = [:]
   var summary = TraceSummary()
-  /// Register numbers of RCX, RIP, GS base and CR3 in `g` replies.
-  let rcx: Int
+  /// Register numbers in `g` replies: RCX (x64's ApiNumber), the PC, the stack pointer, the KPCR's
+  /// segment base (GS on x64, FS on x86) and CR3.
+  let rcx: Int?
   let rip: Int
-  let gsBase: Int
+  let rsp: Int
+  let kpcrBase: Int
   let cr3: Int?
+  /// The stub's name of the PC register (`rip` or `eip`).
+  let pcName: String
   /// Processes by the CR3 their threads run KeUserModeCallback with (kernel mode: the process's
   /// DirectoryTableBase), so a filtered-out process's later hits cost no memory reads at all.
   var processByCR3: [UInt64: (eprocess: UInt64, pid: UInt64, name: String)] = [:]
   /// Whether the stub single-steps over a breakpoint still inserted (QEMU does: a step overrides
   /// breakpoints); nil until the first hit tried it.
   var stepsOverBreakpoints: Bool?
+  /// Whether the breakpoint is in the target now (it is out while stepping over it the slow way), so
+  /// that `finish` removes only a breakpoint that is there.
+  var inserted = false
+  /// `client.haltQueries` when the breakpoint was inserted: a `?` since (the interrupt's fallback
+  /// after a lost stop reply) may have removed it on QEMU.
+  var haltQueriesAtInsertion = 0
+  /// `client.connection.packetsSent` at the last hit (TraceSummary.packets).
+  var packetsAtHit = 0
 
   init(
-    client: GDBClient, layout: TraceLayout, breakpoint: UInt64, filters: [TraceProcessFilter], symbols: SymbolOptions
+    memory: TraceMemory, layout: TraceLayout, architecture: TraceArchitecture, breakpoint: UInt64,
+    filters: [TraceProcessFilter], symbols: SymbolOptions
   ) throws {
-    self.client = client
-    memory = TraceMemory(client: client)
+    client = memory.client
+    self.memory = memory
     self.layout = layout
+    self.architecture = architecture
     self.breakpoint = breakpoint
     self.filters = filters
-    self.symbols = symbols
-    rcx = try client.register("rcx").number
-    rip = try client.register("rip").number
-    gsBase = try client.register("gs_base").number
+    symbolFiles = TraceSymbolFiles(options: symbols, undecorate: architecture == .x86)
+    pcName = TraceArchitecture.register("rip", in: client)
+    rcx = architecture == .x64 ? try client.register("rcx").number : nil
+    rip = try client.register(pcName).number
+    rsp = try client.register(TraceArchitecture.register("rsp", in: client)).number
+    kpcrBase = try client.register(architecture.kpcrRegister).number
     cr3 = client.layout.register(named: "cr3")?.number
+    if memory.ram != nil, cr3 == nil {
+      throw TraceError.kernel("--ram needs the cr3 register, which the stub's target description lacks")
+    }
   }
 
   /// Why the wait for the next hit ended without one.
@@ -59,6 +79,8 @@ final class TraceSession {
     let start = Date()
     do {
       try client.insertBreakpoint(.software, at: breakpoint)
+      inserted = true
+      haltQueriesAtInsertion = client.haltQueries
     } catch {
       // A refusal is the breakpoint's problem; a dead link is reported as itself.
       switch error {
@@ -77,6 +99,17 @@ final class TraceSession {
       guard let stop = try waitForHit(start: start, until: until) else { break }
       guard case .signal = stop.kind else {
         throw TraceError.kernel("the target ended (\(stop.kind)) while traced")
+      }
+      let packetsAtStop = client.connection.packetsSent
+      if summary.hits > 0 { summary.packets += packetsAtStop - packetsAtHit }
+      packetsAtHit = packetsAtStop
+      // A known process that the filters drop costs one `p` (CR3), the step and the `c`: a SIGTRAP
+      // after `c` is this breakpoint (the only one set; QEMU gives the guest its own int3).
+      if try filteredByCR3(stop) {
+        summary.hits += 1
+        summary.filteredOut += 1
+        try stepOverBreakpoint()
+        continue
       }
       let registers = try client.readAllRegisters()
       guard let pc = registers[rip].map(GDBClient.littleEndian), pc == breakpoint else {
@@ -99,6 +132,15 @@ final class TraceSession {
       try stepOverBreakpoint()
     }
     return events
+  }
+
+  /// Whether a breakpoint stop's process is known and filtered out, by its CR3 (one `p`); false when
+  /// the stop needs the full look (no filters, an unknown CR3, another signal).
+  func filteredByCR3(_ stop: GDBStopReply) throws -> Bool {
+    guard !filters.isEmpty, !processByCR3.isEmpty, cr3 != nil, stop.kind == .signal(5) else { return false }
+    let space = try client.readRegister("cr3")
+    guard let known = processByCR3[space] else { return false }
+    return !passes(pid: known.pid, name: known.name)
   }
 
   /// Waits for the next stop, checking the SIGINT flag and the deadline every 100 ms; nil when one of
@@ -126,91 +168,16 @@ final class TraceSession {
     if stepsOverBreakpoints != false {
       _ = try client.step()
       if stepsOverBreakpoints == true { return }
-      let pc = try client.readRegister("rip")
+      let pc = try client.readRegister(pcName)
       stepsOverBreakpoints = pc != breakpoint
       if pc != breakpoint { return }
     }
     try client.removeBreakpoint(.software, at: breakpoint)
+    inserted = false
     _ = try client.step()
     try client.insertBreakpoint(.software, at: breakpoint)
-  }
-
-  /// The event of one hit, or nil when its process is filtered out.
-  func hit(_ registers: [Int: [UInt8]], index: Int) throws -> TraceEvent? {
-    let apiNumber = registers[rcx].map(GDBClient.littleEndian) ?? 0
-    let kpcr: UInt64
-    if let value = registers[gsBase].map(GDBClient.littleEndian) {
-      kpcr = value
-    } else {
-      kpcr = try client.readRegister("gs_base")
-    }
-    let space = cr3.flatMap { registers[$0] }.map(GDBClient.littleEndian)
-    if let space, let known = processByCR3[space], !passes(pid: known.pid, name: known.name) { return nil }
-    let thread = try memory.unsigned(kpcr &+ layout.currentThread, what: "KPCR.Prcb.CurrentThread")
-    // ApcState.Process, TrapFrame and Cid.UniqueThread in one read when they are close (1 KiB apart
-    // on 19041), else one read each.
-    let members = [layout.apcProcess, layout.trapFrame, layout.uniqueThread]
-    let first = members.min() ?? 0
-    let span = (members.max() ?? 0) + 8 - first
-    let block = span <= 1900 ? try? memory.read(thread &+ first, count: Int(span), what: "ETHREAD") : nil
-    func member(_ offset: UInt64, _ what: String) throws -> UInt64 {
-      if let block, let value = try? ByteCursor(block).getLE(UInt64.self, at: Int(offset - first)) { return value }
-      return try memory.unsigned(thread &+ offset, what: what)
-    }
-    let eprocess = try member(layout.apcProcess, "ETHREAD.Tcb.ApcState.Process")
-    let pid: UInt64
-    let process: String
-    if let space, let known = processByCR3[space], known.eprocess == eprocess {
-      (pid, process) = (known.pid, known.name)
-    } else {
-      (pid, process) = try identify(eprocess)
-      if let space { processByCR3[space] = (eprocess, pid, process) }
-    }
-    if !passes(pid: pid, name: process) { return nil }
-
-    // Thread id and trap frame (one read over both members when they are close).
-    let tid = try? member(layout.uniqueThread, "ETHREAD.Cid.UniqueThread")
-    var trapRip: UInt64?
-    var trapRsp: UInt64?
-    var trapRbp: UInt64?
-    if let trap = try? member(layout.trapFrame, "KTHREAD.TrapFrame"), trap != 0 {
-      let members = [layout.trapRip, layout.trapRsp] + (layout.trapRbp.map { [$0] } ?? [])
-      let lo = members.min() ?? layout.trapRip
-      let hi = (members.max() ?? layout.trapRsp) + 8
-      if let bytes = try? memory.read(trap &+ lo, count: Int(hi - lo), what: "KTRAP_FRAME") {
-        let frame = ByteCursor(bytes, origin: trap &+ lo, source: "KTRAP_FRAME")
-        trapRip = try? frame.getLE(UInt64.self, at: Int(layout.trapRip - lo))
-        trapRsp = try? frame.getLE(UInt64.self, at: Int(layout.trapRsp - lo))
-        trapRbp = layout.trapRbp.flatMap { try? frame.getLE(UInt64.self, at: Int($0 - lo)) }
-      }
-    }
-    var info =
-      processes[eprocess] ?? TraceProcessInfo.read(eprocess: eprocess, memory: memory, layout: layout, symbols: symbols)
-    if processes[eprocess] == nil { summary.warnings.append(contentsOf: info.warnings) }
-    let ripSymbol = trapRip.flatMap { info.symbolize($0, memory: memory) }
-    let caller = callerSymbol(rip: trapRip, rsp: trapRsp, rbp: trapRbp, ripSymbol: ripSymbol, info: &info)
-    processes[eprocess] = info
-    return TraceEvent(
-      time: Date(), index: index, apiNumber: apiNumber, name: info.callbackNames[Int(truncatingIfNeeded: apiNumber)],
-      pid: pid, process: process, tid: tid, thread: thread, eprocess: eprocess, caller: caller, trapFrameRip: trapRip,
-      trapFrameSymbol: ripSymbol)
-  }
-
-  /// Whether the filters let a process through.
-  func passes(pid: UInt64, name: String) -> Bool {
-    filters.isEmpty || filters.contains { $0.matches(pid: pid, name: name) }
-  }
-
-  /// UniqueProcessId and ImageFileName, in one read (both in EPROCESS, a few hundred bytes apart).
-  func identify(_ eprocess: UInt64) throws -> (UInt64, String) {
-    let low = min(layout.pid, layout.imageFileName)
-    let high = max(layout.pid + 8, layout.imageFileName + 15)
-    let what = "EPROCESS.UniqueProcessId/ImageFileName"
-    let block = try memory.read(eprocess &+ low, count: Int(high - low), what: what)
-    let pid = try ByteCursor(block, origin: eprocess &+ low, source: what).getLE(UInt64.self, at: Int(layout.pid - low))
-    let nameStart = Int(layout.imageFileName - low)
-    let nameBytes = block[nameStart..<(nameStart + 15)].prefix { $0 != 0 }
-    return (pid, String(decoding: nameBytes, as: UTF8.self))
+    inserted = true
+    haltQueriesAtInsertion = client.haltQueries
   }
 
   /// Removes the breakpoint and resumes the guest (detach); never throws, reports what failed.
@@ -219,8 +186,13 @@ final class TraceSession {
     do {
       if client.running { _ = try client.interrupt() }
     } catch { problems.append("stopping the guest to clean up: \(error)") }
-    do { try client.removeBreakpoint(.software, at: breakpoint) } catch {
-      problems.append("removing the breakpoint: \(error)")
+    if inserted {
+      do {
+        try client.removeBreakpoint(.software, at: breakpoint)
+        inserted = false
+      } catch .errorReply where client.haltQueries > haltQueriesAtInsertion {
+        inserted = false  // removed by the stub when `?` was asked (QEMU does)
+      } catch { problems.append("removing the breakpoint: \(error)") }
     }
     do { try client.detach() } catch { problems.append("resuming the guest (detach): \(error)") }
     client.close()

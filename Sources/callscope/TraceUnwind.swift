@@ -1,6 +1,8 @@
 // The user-mode caller of a hit: from the trap frame (Rip, Rsp, Rbp) the user stack is unwound with
 // each module's .pdata/UNWIND_INFO (read from the process through the stub) until a return address
 // lies in user32; a function without a .pdata entry is a leaf, whose return address is at [rsp].
+// x86 images have no function tables: there the return address at [esp] (a leaf syscall stub) is
+// tried, then the EBP chain ([ebp+4] the return address, [ebp] the caller's EBP).
 
 import PortableExecutable
 
@@ -26,6 +28,9 @@ extension TraceSession {
     guard let user32 = info.modules.first(where: { $0.name.lowercased() == "user32.dll" }) else { return ripSymbol }
     if user32.contains(rip) { return ripSymbol }
     guard let rsp else { return ripSymbol }
+    if architecture == .x86 {
+      return framePointerCaller(rsp: rsp, ebp: rbp, in: user32, info: &info) ?? ripSymbol
+    }
     var context = UnwindContext(rip: rip, rsp: rsp, registers: rbp.map { [5: $0] } ?? [:])
     for _ in 0..<Self.maximumFrames {
       guard let caller = unwindStep(context, info: &info) else { break }
@@ -35,6 +40,21 @@ extension TraceSession {
       context = caller
     }
     return ripSymbol
+  }
+
+  /// x86: the first return address in user32 at [esp], then up the EBP chain (at most
+  /// `maximumFrames` frames, each frame above the last).
+  func framePointerCaller(rsp: UInt64, ebp: UInt64?, in user32: TraceModule, info: inout TraceProcessInfo) -> String? {
+    let read = { (va: UInt64) -> UInt64? in try? self.memory.unsigned(va, width: 4, what: "the user stack") }
+    if let ret = read(rsp), user32.contains(ret) { return info.symbolize(ret, memory: memory) }
+    var frame = ebp
+    for _ in 0..<Self.maximumFrames {
+      guard let at = frame, at != 0, let ret = read(at &+ 4) else { return nil }
+      if user32.contains(ret) { return info.symbolize(ret, memory: memory) }
+      guard let next = read(at), next > at else { return nil }  // frames only go up
+      frame = next
+    }
+    return nil
   }
 
   /// One frame up from `context`, or nil when its RIP is in no module or the stack is unreadable.

@@ -1,8 +1,9 @@
-// `callscope trace` on the boot guest under QEMU (TCG): the logged callbacks must be exactly the
-// guest's sequence — ApiNumber, the __fn* name of that slot in the C source of the user32 built for
-// it (named through its PDB), pid, process, tid, caller (user32 export from llvm-readobj + the offset
-// planted in the trap frame) — the process filter must keep only that process's hits, and the guest
-// must run on unpatched after the trace (count reached or SIGINT).
+// `callscope trace` on the boot guest under QEMU (KVM when usable, else TCG: TraceQEMU): the logged
+// callbacks must be exactly the guest's sequence — ApiNumber, the __fn* name of that slot in the C
+// source of the user32 built for it (named through its PDB), pid, process, tid, caller (user32 export
+// from llvm-readobj, or a PDB public from llvm-pdbutil, + the offset planted in the trap frame) — the
+// process filter must keep only that process's hits, and the guest must run on unpatched after the
+// trace (count reached or SIGINT).
 
 import Foundation
 import GDBRemote
@@ -19,26 +20,9 @@ import Testing
     return built
   }
 
-  /// QEMU running the guest, past its boot (the loop has counted a round); the stub is free again.
-  static func boot(_ guest: TraceGuest) throws -> GDBStubGuest {
-    let qemu = try GDBStubGuest(memory: "128M", arguments: guest.qemuArguments, stopped: false)
-    do {
-      let client = try GDBClient(try GDBEndpoint(parsing: qemu.address))
-      defer { client.close() }
-      for _ in 0..<100 {
-        try client.resume()
-        usleep(100_000)
-        _ = try client.interrupt()
-        if let rounds = try? client.readUnsigned(guest.roundsCounter, width: 8), rounds > 0 {
-          try client.detach()
-          return qemu
-        }
-      }
-      throw CLI.Missing(description: "the boot guest never reached its loop")
-    } catch {
-      qemu.stop()
-      throw error
-    }
+  /// QEMU running the guest past its boot (TraceQEMU: the fastest accelerator); the stub is free again.
+  static func boot(_ guest: TraceGuest, ramFile: String? = nil) throws -> GDBStubGuest {
+    try TraceQEMU.boot(guest, ramFile: ramFile)
   }
 
   static func arguments(_ guest: TraceGuest, _ qemu: GDBStubGuest, _ extra: [String]) -> [String] {
@@ -66,7 +50,7 @@ import Testing
     let (threadIndex, api) = TraceGuest.sequence[i]
     let thread = TraceGuest.threads[threadIndex]
     let process = TraceGuest.processes[thread.process]
-    var rip = guest.user32.imageBase + (guest.user32.exports[thread.caller] ?? 0) + thread.callerOffset
+    var rip = guest.user32.imageBase + (guest.user32.rva(of: thread.caller) ?? 0) + thread.callerOffset
     let caller = "user32!\(thread.caller)+0x\(String(thread.callerOffset, radix: 16))"
     var ripSymbol = caller
     if let stub = thread.stub {
@@ -172,8 +156,28 @@ import Testing
     let events = records.filter { $0["event"] as? String == "callback" }
     #expect(events.count == 10)
     #expect(events.allSatisfy { $0["name"] is NSNull && $0["index"] is Int && $0["caller"] is String })
+    // Without the PDB, the function user32 does not export is named by the export below it.
+    #expect(!events.contains { ($0["caller"] as? String)?.contains(TraceUser32.internalCaller) == true })
     let warnings = (records.last?["warnings"] as? [String]) ?? []
     #expect(warnings.contains { $0.contains("user32.pdb") && $0.contains("index only") }, "\(warnings)")
+    try Self.checkResumedAndUnpatched(guest, qemu)
+  }
+
+  @Test func nonExportedCallerNamedFromThePDB() throws {
+    let guest = try Self.guest()
+    let qemu = try Self.boot(guest)
+    defer { qemu.stop() }
+    let thread = try #require(TraceGuest.threads.first { $0.caller == TraceUser32.internalCaller })
+    let result = try CLI.run(
+      Self.arguments(
+        guest, qemu, ["--process", TraceGuest.processes[thread.process].name, "--count", "12", "--format", "jsonl"]))
+    #expect(result.status == 0, "\(result.stderr)")
+    let rva = try #require(guest.user32.publics[TraceUser32.internalCaller])  // llvm-pdbutil
+    #expect(guest.user32.exports.values.contains(rva) == false)
+    let events = try Self.records(result.stdout).filter { $0["tid"] as? Int == Int(thread.tid) }
+    #expect(!events.isEmpty)
+    let caller = "user32!\(TraceUser32.internalCaller)+0x\(String(thread.callerOffset, radix: 16))"
+    #expect(events.allSatisfy { $0["caller"] as? String == caller && $0["trapFrameSymbol"] as? String == caller })
     try Self.checkResumedAndUnpatched(guest, qemu)
   }
 
@@ -265,7 +269,7 @@ import Testing
     let guest = try Self.guest()
     let qemu = try Self.boot(guest)
     defer { qemu.stop() }
-    let proxy = try TraceRefusingProxy(upstream: qemu.port)
+    let proxy = try TraceFaultyProxy(upstream: qemu.port, fault: .refuseBreakpoints)
     var arguments = Self.arguments(guest, qemu, ["--count", "3"])
     arguments[2] = "127.0.0.1:\(proxy.port)"
     let result = try CLI.run(arguments)

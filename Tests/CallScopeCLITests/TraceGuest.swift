@@ -38,10 +38,12 @@ struct TraceGuest {
     Thread(process: 0, tid: 0x1A0C, caller: "SendMessageW", callerOffset: 0x1, broken: true),
     Thread(
       process: 1, tid: 0x2C04, caller: "SendMessageW", callerOffset: 0x7, stub: (TraceUser32.framed, 0x8), framed: true),
+    // In a user32 function that is not exported: named from user32's PDB.
+    Thread(process: 0, tid: 0x1A10, caller: TraceUser32.internalCaller, callerOffset: 0x9),
   ]
   /// One round of the loop: (thread, ApiNumber).
   static let sequence: [(thread: Int, api: Int)] = [
-    (0, 2), (2, 0), (1, 8), (3, 4), (0, 2), (2, 6), (3, 9), (1, 1), (4, 7), (0, 3), (2, 5), (5, 3),
+    (0, 2), (2, 0), (1, 8), (3, 4), (0, 2), (2, 6), (3, 9), (1, 1), (4, 7), (0, 3), (2, 5), (5, 3), (6, 7),
   ]
   /// The sequence entries `trace` reports (all but the torn thread's).
   static var reportable: [Int] { sequence.indices.filter { !threads[sequence[$0].thread].broken } }
@@ -83,6 +85,8 @@ struct TraceGuest {
     configuration.memorySize = memorySize
     configuration.kernelBuild = KernelBuildFacts(sizeOfImage: 0xE0_4000, symbols: symbols)
     configuration.decoys = false
+    // The kernel exports KeUserModeCallback (as the real one does), for `trace --no-symbols`.
+    configuration.codeExports = ["KeUserModeCallback"]
     let builder = try WindowsImageBuilder(configuration)
     let kernelBase = builder.truth.kernelBase
     let kumc = kernelBase + (try isf.rva("KeUserModeCallback"))
@@ -129,7 +133,7 @@ struct TraceGuest {
       for thread in threads where thread.process == i && thread.stub != nil {
         let rsp = userStack(thread)
         try builder.mapFreshPages(in: tables, va: rsp & ~0xFFF, length: 0x1000, flags: [.writable, .user, .noExecute])
-        let ret = user32.imageBase + (user32.exports[thread.caller] ?? 0) + thread.callerOffset
+        let ret = user32.imageBase + (user32.rva(of: thread.caller) ?? 0) + thread.callerOffset
         var slot = rsp
         if thread.framed, let stub = thread.stub {
           // The trap Rip is in the framed function's body: past its prolog, before its end.
@@ -187,7 +191,7 @@ struct TraceGuest {
     for thread in threads {
       let ethread = try builder.allocateKernelMemory(try isf.size("_ETHREAD"), alignment: 0x10)
       let trap = try builder.allocateKernelMemory(try isf.size("_KTRAP_FRAME"), alignment: 0x10)
-      guard let export = user32.exports[thread.caller] else { throw CLI.Missing(description: "no \(thread.caller)") }
+      guard let export = user32.rva(of: thread.caller) else { throw CLI.Missing(description: "no \(thread.caller)") }
       var rip = user32.imageBase + export + thread.callerOffset
       if let stub = thread.stub {
         guard let stubExport = user32.exports[stub.export] else { throw CLI.Missing(description: "no \(stub.export)") }

@@ -10,7 +10,7 @@ import Testing
 @Suite(.serialized) struct TraceGuestTests {
   @Test func guestRunsTheSequence() throws {
     let guest = try TraceGuest.build()
-    let qemu = try GDBStubGuest(memory: "128M", arguments: guest.qemuArguments, stopped: false)
+    let qemu = try TraceQEMU.start(guest)
     defer { qemu.stop() }
     let client = try GDBClient(try GDBEndpoint(parsing: qemu.address))
     defer { client.close() }

@@ -1,7 +1,8 @@
 // The user32.dll of the boot guest, built here with clang and lld-link (CodeView PDB): apfnDispatch
-// with __fn* routines in the order the C source lists them, and exported user-mode callers whose
-// addresses the guest's trap frames point into. Facts about it come from llvm-readobj (sections,
-// exports) — never from CallScope.
+// with __fn* routines in the order the C source lists them, exported user-mode callers whose
+// addresses the guest's trap frames point into, and one caller user32 does not export (named only by
+// the PDB's publics). Facts about it come from llvm-readobj (sections, exports) and llvm-pdbutil
+// (publics) — never from CallScope.
 
 import Foundation
 import TestData
@@ -18,11 +19,16 @@ struct TraceUser32 {
   /// An exported function with a stack frame (a .pdata entry), standing in for a syscall wrapper that
   /// is not a leaf: a trap frame inside its win32u copy needs a real unwind step to reach user32.
   static let framed = "NtUserFramed"
+  /// A caller with external linkage but no export: only the PDB's publics name it.
+  static let internalCaller = "UserInternalPaint"
 
   let directory: URL
   let dll: [UInt8]
   /// Export name → RVA (llvm-readobj --coff-exports).
   let exports: [String: UInt64]
+  /// PDB public function name → RVA (llvm-pdbutil dump --publics: section:offset, section from
+  /// llvm-readobj).
+  let publics: [String: UInt64]
   /// Sections as mapped: (virtual address, raw bytes).
   let sections: [(rva: UInt64, bytes: [UInt8])]
   let sizeOfImage: UInt64
@@ -48,6 +54,9 @@ struct TraceUser32 {
       static volatile long sink;
       \(routines.joined(separator: "\n"))
       \(exported.joined(separator: "\n"))
+      __declspec(noinline) long \(internalCaller)(void *a, long b) {
+        sink = b; sink = b + 9; sink = b * 5; return (long)(a != 0) + b + 9;
+      }
       __declspec(dllexport) __declspec(noinline) long \(framed)(void *a, long b) {
         volatile long local[12]; local[b & 7] = b; sink = local[(b + 1) & 7]; return local[3] + (a != 0);
       }
@@ -56,56 +65,61 @@ struct TraceUser32 {
       """
   }
 
-  static func build() throws -> TraceUser32 {
-    let dir = try TestData.buildUser32(source: source, label: "trace-user32")
+  /// Builds it for x64, or with `x86` for i686 (no function table there: `framedUnwind` is zeros).
+  static func build(x86: Bool = false) throws -> TraceUser32 {
+    let dir = try TestData.buildDLL(
+      source: source, label: x86 ? "trace-user32-x86" : "trace-user32",
+      target: x86 ? "i686-pc-windows-msvc" : "x86_64-pc-windows-msvc")
     let dllPath = dir.appendingPathComponent("user32.dll").path
-    let dll = [UInt8](try Data(contentsOf: URL(fileURLWithPath: dllPath)))
-
-    // Exports: "Name: X" followed by "RVA: 0x…" lines.
-    let exportDump = try TestData.run(try TestData.which("llvm-readobj"), ["--coff-exports", dllPath])
-    guard exportDump.status == 0 else { throw TestDataError.tool("llvm-readobj: \(exportDump.stderr)") }
-    var exports: [String: UInt64] = [:]
-    var name: String?
-    for line in exportDump.stdout.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) }) {
-      if line.hasPrefix("Name: ") { name = String(line.dropFirst(6)) }
-      if line.hasPrefix("RVA: 0x"), let n = name { exports[n] = UInt64(line.dropFirst(7), radix: 16) }
-    }
-    // Sections: VirtualAddress, RawDataSize, PointerToRawData.
-    let sectionDump = try TestData.run(try TestData.which("llvm-readobj"), ["--sections", "--file-headers", dllPath])
-    guard sectionDump.status == 0 else { throw TestDataError.tool("llvm-readobj: \(sectionDump.stderr)") }
-    var sections: [(UInt64, [UInt8])] = []
-    var va: UInt64?
-    var rawSize: Int?
-    var sizeOfImage: UInt64 = 0
-    var sizeOfHeaders = 0x400
-    var imageBase: UInt64 = 0
-    for line in sectionDump.stdout.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) }) {
-      func value(_ prefix: String) -> UInt64? {
-        guard line.hasPrefix(prefix) else { return nil }
-        let rest = line.dropFirst(prefix.count)
-        return rest.hasPrefix("0x") ? UInt64(rest.dropFirst(2), radix: 16) : UInt64(rest)
-      }
-      if let v = value("SizeOfImage: ") { sizeOfImage = v }
-      if let v = value("ImageBase: ") { imageBase = v }
-      if let v = value("SizeOfHeaders: ") { sizeOfHeaders = Int(v) }
-      if let v = value("VirtualAddress: ") { va = v }
-      if let v = value("RawDataSize: ") { rawSize = Int(v) }
-      if let v = value("PointerToRawData: "), let at = va, let size = rawSize {
-        let start = Int(v)
-        guard start + size <= dll.count else { throw TestDataError.tool("section past the end of user32.dll") }
-        sections.append((at, Array(dll[start..<(start + size)])))
-        va = nil
-        rawSize = nil
-      }
-    }
+    let pe = try TracePEFacts(path: dllPath)
+    let (dll, exports, sections, sizeOfImage, imageBase) = (
+      pe.bytes, pe.exports, pe.sections, pe.sizeOfImage, pe.imageBase
+    )
     guard !sections.isEmpty, sizeOfImage > 0, imageBase > 0, exports["apfnDispatch"] != nil else {
       throw TestDataError.tool("llvm-readobj gave no sections, SizeOfImage or apfnDispatch export")
     }
+    let publics = try publicFunctions(dir.appendingPathComponent("user32.pdb").path, sectionRVAs: pe.sectionRVAs)
+    guard publics[internalCaller] != nil, exports[internalCaller] == nil else {
+      throw TestDataError.tool("\(internalCaller) is not a PDB public without an export: \(publics)")
+    }
     return TraceUser32(
-      directory: dir, dll: dll, exports: exports, sections: sections, sizeOfImage: sizeOfImage, imageBase: imageBase,
-      headers: Array(dll.prefix(sizeOfHeaders)),
-      framedUnwind: try framedUnwind(dllPath, rva: exports[framed], imageBase: imageBase))
+      directory: dir, dll: dll, exports: exports, publics: publics, sections: sections, sizeOfImage: sizeOfImage,
+      imageBase: imageBase,
+      headers: pe.headers,
+      framedUnwind: x86 ? (0, 0, 0, 0) : try framedUnwind(dllPath, rva: exports[framed], imageBase: imageBase))
   }
+
+  /// Function publics of the PDB per llvm-pdbutil: "S_PUB32 [size = N] `Name`" then
+  /// "flags = function, addr = SSSS:OOOO" (section number and offset in decimal).
+  static func publicFunctions(_ pdbPath: String, sectionRVAs: [UInt64]) throws -> [String: UInt64] {
+    let dump = try TestData.run(try TestData.which("llvm-pdbutil"), ["dump", "--publics", pdbPath])
+    guard dump.status == 0 else { throw TestDataError.tool("llvm-pdbutil: \(dump.stderr)") }
+    var out: [String: UInt64] = [:]
+    var name: String?
+    for line in dump.stdout.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+      if line.contains("S_PUB32"), let open = line.firstIndex(of: "`"), let close = line.lastIndex(of: "`"),
+        open < close
+      {
+        name = String(line[line.index(after: open)..<close])
+      } else if let n = name, line.hasPrefix("flags = function"), let at = line.range(of: "addr = ") {
+        let parts = line[at.upperBound...].split(separator: ":")
+        if parts.count == 2, let section = Int(parts[0]), let offset = UInt64(parts[1]), section >= 1,
+          section <= sectionRVAs.count
+        {
+          out[n] = sectionRVAs[section - 1] + offset
+          // x86 C names are decorated `_Name` (cdecl): keep the plain name too.
+          if n.hasPrefix("_"), !n.hasPrefix("__"), out[String(n.dropFirst())] == nil {
+            out[String(n.dropFirst())] = sectionRVAs[section - 1] + offset
+          }
+        }
+        name = nil
+      }
+    }
+    return out
+  }
+
+  /// The RVA of a caller: its export, else its PDB public.
+  func rva(of function: String) -> UInt64? { exports[function] ?? publics[function] }
 
   /// The llvm-readobj --unwind entry of the function at `rva`: `StartAddress: (0x…)`, `EndAddress`,
   /// `PrologSize: N` and codes `0x04: ALLOC_SMALL size=56`, `PUSH_NONVOL reg=RSI`, `ALLOC_LARGE size=N`.

@@ -1,6 +1,7 @@
 // Framing and failure handling over a real socket against a scripted peer: the connect handshake,
 // run-length-encoded and escaped replies, a bad checksum (asked again with `-`, then a named error),
-// a reply cut short (a timeout naming the command), the stub vanishing, an `Exx` reply.
+// a reply cut short (named as such, also a stop reply met by a short poll), the stub vanishing, an
+// `Exx` reply, an interrupt whose stop reply was lost (`?` asked).
 // Checksums in the scripts are computed by hand: the byte sum modulo 256 (GDB manual, "Overview").
 
 import GDBRemote
@@ -112,16 +113,44 @@ import Testing
     #expect(try client.readMemory(0x1000, count: 2) == [0x41, 0x42])
   }
 
-  @Test func replyCutShortTimesOut() throws {
+  @Test func replyCutShortIsNamed() throws {
     let peer = try ScriptedPeer(Self.handshake + [.reply("$41424")])
     let client = try Self.connect(peer, timeout: 0.5)
     defer { client.close() }
     #expect {
       _ = try client.readMemory(0x2000, count: 4)
     } throws: { error in
-      guard case .timeout(_, let what, let seconds) = error as? GDBRemoteError else { return false }
-      return what.contains("m2000,4") && what.contains("cut short") && seconds == 0.5
+      guard case .cutShort(_, let what, let bytes, let seconds) = error as? GDBRemoteError else { return false }
+      return what.contains("m2000,4") && bytes == 6 && seconds == 0.5
     }
+  }
+
+  @Test func stopReplyCutShortIsAnErrorNotAStillRunningTarget() throws {
+    // After `c`, a short poll (0.05 s) meets half a stop reply: that is an error, not "no stop yet".
+    let peer = try ScriptedPeer(Self.handshake + [.reply("$T05thr")])
+    let client = try Self.connect(peer, timeout: 0.5)
+    defer { client.close() }
+    try client.resume()
+    #expect {
+      _ = try client.waitForStop(timeout: 0.05)
+    } throws: { error in
+      guard case .cutShort(_, _, let bytes, let seconds) = error as? GDBRemoteError else { return false }
+      return bytes == 7 && seconds == 0.5
+    }
+  }
+
+  @Test func interruptOfAStubStoppedAlreadyAsksWhy() throws {
+    // The stop reply was lost: 0x03 brings nothing, `?` says the target is stopped (S05).
+    let peer = try ScriptedPeer(Self.handshake + [.silence(0), .reply(Self.packet("S05"))])
+    let client = try Self.connect(peer, timeout: 0.3)
+    defer { client.close() }
+    try client.resume()
+    let stop = try client.interrupt()
+    #expect(stop.kind == .signal(5))
+    #expect(!client.running)
+    client.close()
+    peer.finish()
+    #expect(peer.received.last == "?")
   }
 
   @Test func stubVanishingIsConnectionClosed() throws {

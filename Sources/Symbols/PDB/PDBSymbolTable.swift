@@ -102,19 +102,8 @@ struct PDBSymbolTable: Sendable {
     }
   }
 
-  /// `_Name` / `_Name@12` (cdecl, stdcall) and `@Name@8` (fastcall) → `Name`; nil for C++ (`?…`),
-  /// `__imp_` import thunks and names without x86 C decoration.
-  static func undecorate(_ name: String) -> String? {
-    guard let first = name.first, first == "_" || first == "@", !name.hasPrefix("__imp_") else { return nil }
-    var s = Substring(name.dropFirst())
-    if let at = s.lastIndex(of: "@"), at != s.startIndex {
-      let digits = s[s.index(after: at)...]
-      if !digits.isEmpty, digits.allSatisfy(\.isNumber) { s = s[..<at] }
-    } else if first == "@" {
-      return nil
-    }
-    return s.isEmpty ? nil : String(s)
-  }
+  /// `_Name` / `_Name@12` / `@Name@8` → `Name` (X86Decoration).
+  static func undecorate(_ name: String) -> String? { X86Decoration.undecorate(name) }
 
   /// Reads the S_GPROC32/S_LPROC32 a procedure reference points to, from its module's stream.
   static func resolve(
