@@ -71,14 +71,15 @@ struct TraceUser32 {
       source: source, label: x86 ? "trace-user32-x86" : "trace-user32",
       target: x86 ? "i686-pc-windows-msvc" : "x86_64-pc-windows-msvc")
     let dllPath = dir.appendingPathComponent("user32.dll").path
-    let pe = try TracePEFacts(path: dllPath)
+    let pe = try LinkedImage(
+      directory: dir, imagePath: dllPath, pdbPath: dir.appendingPathComponent("user32.pdb").path)
     let (dll, exports, sections, sizeOfImage, imageBase) = (
       pe.bytes, pe.exports, pe.sections, pe.sizeOfImage, pe.imageBase
     )
     guard !sections.isEmpty, sizeOfImage > 0, imageBase > 0, exports["apfnDispatch"] != nil else {
       throw TestDataError.tool("llvm-readobj gave no sections, SizeOfImage or apfnDispatch export")
     }
-    let publics = try publicFunctions(dir.appendingPathComponent("user32.pdb").path, sectionRVAs: pe.sectionRVAs)
+    let publics = try LinkedImage.publics(pe.pdbPath, sectionRVAs: pe.sectionRVAs, functionsOnly: true)
     guard publics[internalCaller] != nil, exports[internalCaller] == nil else {
       throw TestDataError.tool("\(internalCaller) is not a PDB public without an export: \(publics)")
     }
@@ -87,35 +88,6 @@ struct TraceUser32 {
       imageBase: imageBase,
       headers: pe.headers,
       framedUnwind: x86 ? (0, 0, 0, 0) : try framedUnwind(dllPath, rva: exports[framed], imageBase: imageBase))
-  }
-
-  /// Function publics of the PDB per llvm-pdbutil: "S_PUB32 [size = N] `Name`" then
-  /// "flags = function, addr = SSSS:OOOO" (section number and offset in decimal).
-  static func publicFunctions(_ pdbPath: String, sectionRVAs: [UInt64]) throws -> [String: UInt64] {
-    let dump = try TestData.run(try TestData.which("llvm-pdbutil"), ["dump", "--publics", pdbPath])
-    guard dump.status == 0 else { throw TestDataError.tool("llvm-pdbutil: \(dump.stderr)") }
-    var out: [String: UInt64] = [:]
-    var name: String?
-    for line in dump.stdout.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) }) {
-      if line.contains("S_PUB32"), let open = line.firstIndex(of: "`"), let close = line.lastIndex(of: "`"),
-        open < close
-      {
-        name = String(line[line.index(after: open)..<close])
-      } else if let n = name, line.hasPrefix("flags = function"), let at = line.range(of: "addr = ") {
-        let parts = line[at.upperBound...].split(separator: ":")
-        if parts.count == 2, let section = Int(parts[0]), let offset = UInt64(parts[1]), section >= 1,
-          section <= sectionRVAs.count
-        {
-          out[n] = sectionRVAs[section - 1] + offset
-          // x86 C names are decorated `_Name` (cdecl): keep the plain name too.
-          if n.hasPrefix("_"), !n.hasPrefix("__"), out[String(n.dropFirst())] == nil {
-            out[String(n.dropFirst())] = sectionRVAs[section - 1] + offset
-          }
-        }
-        name = nil
-      }
-    }
-    return out
   }
 
   /// The RVA of a caller: its export, else its PDB public.

@@ -99,7 +99,7 @@ final class TraceX86Guest: @unchecked Sendable {
 
   // MARK: Layout
 
-  private func map(_ pe: TracePEFacts, at base: UInt64) {
+  private func map(_ pe: LinkedImage, at base: UInt64) {
     write(pe.headers, at: base)
     for section in pe.sections { write(section.bytes, at: base + section.rva) }
     // Pages of the image the file leaves zero-filled.

@@ -117,13 +117,15 @@ struct TraceX86Kernel {
     """
 
   let directory: URL
-  let pe: TracePEFacts
+  let pe: LinkedImage
 
   static func build() throws -> TraceX86Kernel {
     let dir = try TestData.buildDLL(
       source: source, label: "trace-x86-kernel", target: "i686-pc-windows-msvc", name: "ntoskrnl",
       pdbName: "ntkrpamp.pdb", base: base)
-    let pe = try TracePEFacts(path: dir.appendingPathComponent("ntoskrnl.dll").path)
+    let pe = try LinkedImage(
+      directory: dir, imagePath: dir.appendingPathComponent("ntoskrnl.dll").path,
+      pdbPath: dir.appendingPathComponent("ntkrpamp.pdb").path)
     guard pe.imageBase == base, pe.exports["KeUserModeCallback"] != nil, pe.exports["KiDivideErrorFault"] != nil else {
       throw TestDataError.tool("the x86 kernel has base 0x\(String(pe.imageBase, radix: 16)) and exports \(pe.exports)")
     }

@@ -10,11 +10,12 @@ extension TestData {
     try buildDLL(source: source, label: label)
   }
 
-  /// The same for any DLL: `name`.dll and `pdbName` in a new folder, compiled for `target`
-  /// (`x86_64-pc-windows-msvc`, `i686-pc-windows-msvc`), linked at `base` when given.
+  /// The same for any DLL: `name`.dll (or `fileName`, e.g. `fltmgr.sys`) and `pdbName` in a new
+  /// folder, compiled for `target` (`x86_64-pc-windows-msvc`, `i686-pc-windows-msvc`), linked at
+  /// `base` when given.
   public static func buildDLL(
     source: String, label: String, target: String = "x86_64-pc-windows-msvc", name: String = "user32",
-    pdbName: String = "user32.pdb", base: UInt64? = nil
+    pdbName: String = "user32.pdb", base: UInt64? = nil, fileName: String? = nil
   ) throws -> URL {
     let dir = try temporaryDirectory(label)
     let c = dir.appendingPathComponent("\(name).c")
@@ -28,7 +29,7 @@ extension TestData {
       [
         "/dll", "/noentry", "/nodefaultlib", "/debug", "/opt:noref", "/opt:noicf",
         "/pdb:" + dir.appendingPathComponent(pdbName).path,
-        "/out:" + dir.appendingPathComponent("\(name).dll").path, obj,
+        "/out:" + dir.appendingPathComponent(fileName ?? "\(name).dll").path, obj,
       ] + (base.map { ["/base:0x" + String($0, radix: 16)] } ?? []))
     guard link.status == 0 else { throw TestDataError.tool("lld-link: \(link.stderr)") }
     return dir

@@ -38,36 +38,11 @@ import Testing
     try TestData.buildUser32(source: Self.source(slots), label: "user32")
   }
 
-  /// name → RVA from `llvm-pdbutil dump -publics` (addr = SSSS:OOOO, decimal) and the DLL's
-  /// section addresses from `llvm-readobj --sections`.
+  /// name → RVA from `llvm-pdbutil dump -publics` and the DLL's section addresses from llvm-readobj.
   static func oracleRVAs(pdb: String, dll: String) throws -> [String: UInt64] {
-    let sections = try TestData.run(try TestData.which("llvm-readobj"), ["--sections", dll])
-    guard sections.status == 0 else { throw TestDataError.tool("llvm-readobj: \(sections.stderr)") }
-    let addresses = sections.stdout.split(separator: "\n").compactMap { line -> UInt64? in
-      let t = line.trimmingCharacters(in: .whitespaces)
-      guard t.hasPrefix("VirtualAddress: 0x") else { return nil }
-      return UInt64(t.dropFirst("VirtualAddress: 0x".count), radix: 16)
-    }
-    let publics = try TestData.run(try TestData.which("llvm-pdbutil"), ["dump", "-publics", pdb])
-    guard publics.status == 0 else { throw TestDataError.tool("llvm-pdbutil: \(publics.stderr)") }
-    var out: [String: UInt64] = [:]
-    var pending: String?
-    for line in publics.stdout.split(separator: "\n") {
-      if line.contains("S_PUB32"), let open = line.firstIndex(of: "`"), let close = line.lastIndex(of: "`"),
-        open < close
-      {
-        pending = String(line[line.index(after: open)..<close])
-      } else if let name = pending, let range = line.range(of: "addr = ") {
-        let parts = line[range.upperBound...].split(separator: ":")
-        if parts.count == 2, let section = Int(parts[0]), let offset = UInt64(parts[1]), section >= 1,
-          section <= addresses.count
-        {
-          out[name] = addresses[section - 1] + offset
-        }
-        pending = nil
-      }
-    }
-    return out
+    let image = try LinkedImage(
+      directory: URL(fileURLWithPath: dll).deletingLastPathComponent(), imagePath: dll, pdbPath: pdb)
+    return try LinkedImage.publics(pdb, sectionRVAs: image.sectionRVAs)
   }
 
   @Test func pdbNamesEverySlotOfApfnDispatch() throws {
