@@ -10,7 +10,7 @@ import Symbols
 import WindowsKernel
 
 /// FltGlobals located and validated, with the layout it was read with.
-public struct FilterManagerGlobals: Sendable {
+public struct FilterManagerGlobals: LocatedModuleVariable {
   /// fltmgr.sys as PsLoadedModuleList lists it.
   public let module: LoadedModule
   public let layout: FilterManagerLayout
@@ -22,6 +22,7 @@ public struct FilterManagerGlobals: Sendable {
   public let provenance: Provenance
   /// How it was found (`--explain`).
   public let evidence: [String]
+  public var variableAddress: UInt64 { address }
 
   /// Frames, filters per frame: bounds of a smeared or hostile frame list.
   static let frameBound = 16

@@ -2,6 +2,7 @@
 // was found and the chain that proves it, for `--explain` and JSON `moduleSymbols`.
 
 import Symbols
+import WindowsKernel
 
 /// A variable of a module other than ntoskrnl, located by a family's reader.
 public struct ModuleHead: Sendable, Hashable {
@@ -25,5 +26,25 @@ public struct ModuleHead: Sendable, Hashable {
     self.address = address
     self.provenance = provenance
     self.evidence = evidence
+  }
+}
+
+/// A variable of another module that a reader located (FltGlobals, gWfpGlobal), with how.
+public protocol LocatedModuleVariable: Sendable {
+  /// The variable's address.
+  var variableAddress: UInt64 { get }
+  var provenance: Provenance { get }
+  var evidence: [String] { get }
+}
+
+extension FamilyResult {
+  /// An empty result of `family` that records `located` as its head `symbol` of `module`.
+  public init(family: String, module: LoadedModule, symbol: String, located: some LocatedModuleVariable) {
+    self.init(family: family)
+    moduleHeads = [
+      ModuleHead(
+        family: family, module: module.name, symbol: symbol, address: located.variableAddress,
+        provenance: located.provenance, evidence: located.evidence)
+    ]
   }
 }

@@ -43,7 +43,7 @@ public struct WfpCalloutLayout: Sendable {
 }
 
 /// The callout table located and validated.
-public struct WfpCalloutTable: Sendable {
+public struct WfpCalloutTable: LocatedModuleVariable {
   public let module: LoadedModule
   /// netio!gWfpGlobal (the variable) and the state it points to.
   public let variable: UInt64
@@ -56,6 +56,7 @@ public struct WfpCalloutTable: Sendable {
   public let array: UInt64
   public let provenance: Provenance
   public let evidence: [String]
+  public var variableAddress: UInt64 { variable }
 
   /// Ids read at most (netio refuses ids above 100 000).
   static let idBound = 100_000

@@ -86,12 +86,7 @@ public struct MinifilterReader: CallbackFamily {
     } catch {
       return FamilyResult(family: id, notLocated: error.description)
     }
-    var result = FamilyResult(family: id)
-    result.moduleHeads = [
-      ModuleHead(
-        family: id, module: fltmgr.name, symbol: "FltGlobals", address: globals.address, provenance: globals.provenance,
-        evidence: globals.evidence)
-    ]
+    var result = FamilyResult(family: id, module: fltmgr, symbol: "FltGlobals", located: globals)
     let driverStart = try? c.offset("_DRIVER_OBJECT", "DriverStart")
     for frame in globals.frames {
       let l = globals.layout

@@ -45,12 +45,7 @@ public struct WfpCalloutReader: CallbackFamily {
     } catch {
       return FamilyResult(family: id, notLocated: error.description)
     }
-    var result = FamilyResult(family: id)
-    result.moduleHeads = [
-      ModuleHead(
-        family: id, module: netio.name, symbol: "gWfpGlobal", address: table.variable, provenance: table.provenance,
-        evidence: table.evidence)
-    ]
+    var result = FamilyResult(family: id, module: netio, symbol: "gWfpGlobal", located: table)
     let l = table.layout
     if table.count < table.declaredCount {
       result.warnings.append(
