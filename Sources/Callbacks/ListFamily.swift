@@ -72,3 +72,18 @@ public struct ListFamily: CallbackFamily {
     return [result]
   }
 }
+
+extension ListFamily {
+  /// A list whose records start with their LIST_ENTRY and hold the routine right after it (the
+  /// KD power handlers, I/O tracking and ALPC log lists: the layout wdbgark reads them with),
+  /// guarded against a head that was never initialised.
+  static func routineAfterLink(id: String, symbol: String) -> any CallbackFamily {
+    InitialisedListGuard(
+      inner: ListFamily(
+        id: id, symbol: symbol, linkOffset: { _ throws(WindowsKernelError) in 0 },
+        read: { c, record, _ throws(WindowsKernelError) in
+          [ListFamily.Row(routine: try c.kernel.readPointer(record &+ 2 &* c.pointerSize))]
+        }),
+      heads: [symbol])
+  }
+}

@@ -17,7 +17,8 @@ struct FamilyListTests {
     "pnp-device-class", "pnp-profile", "ci", "emp", "ex-host", "alt-syscall", "pico", "silo-monitor",
     "power-coalescing", "etw-provider", "irp-dispatch", "ssdt", "timer-dpc", "io-timer", "driver-reinit",
     "object-type-procedure", "hal-table", "idt", "object-other", "pnp-target-device", "etw-logger",
-    "instrumentation-callback", "lego-notify", "bound-callback", "minifilter", "wfp-callout",
+    "instrumentation-callback", "lego-notify", "bound-callback", "minifilter", "wfp-callout", "priority-callback",
+    "win32k-callout", "kd-power", "io-tracking", "alpc-log",
   ]
 
   func families() throws -> [String: [String: Any]] {

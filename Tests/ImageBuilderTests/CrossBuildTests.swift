@@ -49,6 +49,9 @@ struct CrossBuildTests {
     "lego-notify": ["PspLegoNotifyRoutine"], "bound-callback": ["KiBoundsCallback"],
     // fltmgr!FltGlobals and netio!gWfpGlobal are their modules': the kernel side is the loader entry.
     "minifilter": ["PsLoadedModuleList"], "wfp-callout": ["PsLoadedModuleList"],
+    "priority-callback": ["IopUpdatePriorityCallbackRoutine"], "win32k-callout": ["PsWin32CallBack"],
+    "kd-power": ["KdpPowerListHead"], "io-tracking": ["IopPerfIoTrackingListHead"],
+    "alpc-log": ["AlpcpLogCallbackListHead"],
   ]
 
   /// Families the demo does not plant on any build, with what their reason names: it has no object
