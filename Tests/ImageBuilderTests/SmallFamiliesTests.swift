@@ -93,3 +93,83 @@ import Testing
     }
   }
 }
+
+extension SmallFamiliesTests {
+  enum InterruptDefect { case none, wrongType, loopingChain }
+
+  /// One processor (KiProcessorBlock[0], KeNumberProcessors 1) whose vector 0x51 has two KINTERRUPTs
+  /// sharing it — a driver's ISR dispatched by ntoskrnl, and one whose DispatchAddress was moved to
+  /// pool — and vector 0x90 an MSI object (MessageServiceRoutine); offsets from the build's ISF.
+  @Test(arguments: builds)
+  func connectedInterruptsAndTheRedirectedDispatcher(_ build: CrossBuild) throws {
+    for defect in [InterruptDefect.none, .wrongType, .loopingChain]
+    where defect == .none || build.guid == CrossBuild.reference.guid {
+      let o = try KernelTableFamiliesTests.isf(
+        build,
+        [
+          "s('KiProcessorBlock')", "s('KeNumberProcessors')", "z('_KPCR')", "f('_KPCR','Prcb')",
+          "f('_KPRCB','InterruptObject')", "z('_KINTERRUPT')", "f('_KINTERRUPT','Type')",
+          "f('_KINTERRUPT','InterruptListEntry')", "f('_KINTERRUPT','ServiceRoutine')",
+          "f('_KINTERRUPT','MessageServiceRoutine')", "f('_KINTERRUPT','DispatchAddress')",
+        ])
+      var expected: Set<String> = []
+      var hook: UInt64 = 0
+      let (results, verdicts, _) = try KernelTableFamiliesTests.scan(
+        build, seed: 0x1A7, families: ["interrupt-object"]
+      ) { b in
+        let base = b.truth.kernelBase
+        let isr = try KernelTableFamiliesTests.donor(b).routine
+        hook = try b.allocateExecutableKernelPage() + 0x80
+        let kpcr = try b.allocateKernelMemory(Int(o[2]), alignment: 0x1000)
+        try b.writeLE(UInt32(1), at: base + o[1])
+        try b.writeLE(kpcr + o[3], at: base + o[0])
+        let objects = kpcr + o[3] + o[4]
+        func object(service: UInt64, message: UInt64, dispatch: UInt64, type: UInt16 = 22) throws -> UInt64 {
+          let k = try b.allocateKernelMemory(Int(o[5]))
+          try b.writeLE(type, at: k + o[6])
+          try b.writeLE(service, at: k + o[8])
+          try b.writeLE(message, at: k + o[9])
+          try b.writeLE(dispatch, at: k + o[10])
+          return k
+        }
+        let k1 = try object(service: isr, message: 0, dispatch: base + 0x5000)
+        let k2 = try object(service: isr + 0x10, message: 0, dispatch: hook)
+        let k3 = try object(
+          service: 0, message: isr + 0x20, dispatch: base + 0x5040, type: defect == .wrongType ? 5 : 22)
+        // KeInitializeInterrupt links each object to itself; sharing a vector chains them.
+        try KernelTableFamiliesTests.link(b, k1 + o[7], [k2 + o[7]])
+        try KernelTableFamiliesTests.link(b, k3 + o[7], [])
+        if defect == .loopingChain { try b.writeLE(k2 + o[7], at: k2 + o[7]) }
+        try b.writeLE(k1, at: objects + 0x51 * 8)
+        try b.writeLE(k3, at: objects + 0x90 * 8)
+        expected = [
+          "81|service|\(isr)", "81|dispatch|\(base + 0x5000)", "81|service|\(isr + 0x10)", "81|dispatch|\(hook)",
+        ]
+        if defect != .wrongType {
+          expected.formUnion(["144|messageService|\(isr + 0x20)", "144|dispatch|\(base + 0x5040)"])
+        }
+      }
+      let result = try #require(results.first)
+      #expect(result.notLocated == nil, "\(result.notLocated ?? "")")
+      let rows = Set(
+        result.entries.map { e -> String in
+          guard case .string(let kind)? = e.detail("routineKind") else { return "?" }
+          return "\(e.index ?? -1)|\(kind)|\(e.routine)"
+        })
+      switch defect {
+      case .none:
+        #expect(result.warnings.isEmpty, "\(result.warnings)")
+        #expect(rows == expected)
+        // Only the dispatcher outside ntoskrnl is out of place (the ISRs belong to their driver).
+        let flagged = verdicts.rows.filter { $0.flags.contains("outside-expected-module") }.map(\.entry.routine)
+        #expect(flagged == [hook])
+      case .wrongType:
+        #expect(rows == expected)
+        #expect(result.warnings.contains { $0.contains("vector 144") && $0.contains("not a KINTERRUPT") })
+      case .loopingChain:
+        #expect(!result.warnings.isEmpty)
+        #expect(rows.isSubset(of: expected))
+      }
+    }
+  }
+}

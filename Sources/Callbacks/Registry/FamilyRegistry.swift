@@ -57,6 +57,7 @@ extension FamilyDescriptor {
     .objectTypeProcedure,
     .halDispatch,
     .interruptDescriptorTable,
+    .interruptObject,
   ]
 
   /// The descriptor of `id`.
