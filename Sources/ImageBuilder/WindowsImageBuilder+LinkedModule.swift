@@ -31,8 +31,18 @@ extension WindowsImageBuilder {
     try mapFreshPages(in: kernelTables, va: base, length: size, flags: [.writable])
     try write(headers, at: base)
     for section in sections { try write(section.bytes, at: base + section.rva) }
+    return try appendLoaderEntry(name: name, path: path, base: base, size: size, entryPoint: base + entryPointRVA)
+  }
+
+  /// A loader entry for a module mapped at `base` (in the kernel's tables or, for session space,
+  /// only in some processes' tables), spliced in at the end of PsLoadedModuleList and recorded in
+  /// the truth; its InLoadOrderLinks address.
+  @discardableResult
+  public func appendLoaderEntry(name: String, path: String, base: UInt64, size: UInt64, entryPoint: UInt64) throws
+    -> UInt64
+  {
     let entry = try DemoScenario.loaderEntry(
-      self, name: name, path: path, base: base, size: size, entryPoint: base + entryPointRVA)
+      self, name: name, path: path, base: base, size: size, entryPoint: entryPoint)
     // Splice it in before the head: the head's Blink is the current last entry.
     let head = try symbolAddress("PsLoadedModuleList")
     let last = try readPointer(head + 8)

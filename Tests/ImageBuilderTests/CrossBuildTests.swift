@@ -52,6 +52,7 @@ struct CrossBuildTests {
     "priority-callback": ["IopUpdatePriorityCallbackRoutine"], "win32k-callout": ["PsWin32CallBack"],
     "kd-power": ["KdpPowerListHead"], "io-tracking": ["IopPerfIoTrackingListHead"],
     "alpc-log": ["AlpcpLogCallbackListHead"], "interrupt-object": ["KiProcessorBlock"],
+    "shadow-ssdt": ["KeServiceDescriptorTableShadow"],
   ]
 
   /// Families the demo does not plant on any build, with what their reason names: it has no object
@@ -61,7 +62,7 @@ struct CrossBuildTests {
   static let unplanted: [String: String] = [
     "irp-dispatch": "\\Driver not readable", "ssdt": "never filled in", "timer-dpc": "0 processors",
     "object-type-procedure": "holds no object type", "hal-table": "Version 0", "idt": "0 processors",
-    "interrupt-object": "0 processors",
+    "interrupt-object": "0 processors", "shadow-ssdt": "win32k.sys is not in PsLoadedModuleList",
     "object-other": "holds no object type", "pnp-target-device": "no device tree",
     // From 1909 GetCpuClock is a clock index; before, the demo's silo state has no loggers (MaxLoggers 0).
     "etw-logger": "_",

@@ -54,7 +54,7 @@ struct DemoScenarioTests {
     #expect(
       results.compactMap { $0.notLocated == nil ? nil : $0.family } == [
         "object-other", "dbgk-lkmd", "pnp-target-device", "etw-logger", "minifilter", "wfp-callout", "irp-dispatch",
-        "ssdt", "timer-dpc", "object-type-procedure", "hal-table", "idt", "interrupt-object",
+        "ssdt", "shadow-ssdt", "timer-dpc", "object-type-procedure", "hal-table", "idt", "interrupt-object",
       ])
     let verdicts = CallbackVerdicts(results: results, kernel: kernel, modules: modules, hidden: [])
     #expect(verdicts.familyFindings.isEmpty, "\(verdicts.familyFindings)")

@@ -51,6 +51,7 @@ extension FamilyDescriptor {
     .wfpCallout,
     .irpDispatch,
     .serviceTable,
+    .shadowServiceTable,
     .timerDpc,
     .ioTimer,
     .driverReinitialization,
