@@ -40,17 +40,17 @@ public final class LocatorContext {
     known[info.name] = info
     kernel = Kernel(
       space: kernel.space, image: kernel.image,
-      profile: LayoutOnlyProfile(identity: kernel.profile.identity, layouts: layouts, known: Array(known.values)))
+      profile: LayoutOnlyProfile(identity: kernel.profile.identity, layouts: layouts, byName: known))
   }
 
   /// A kernel with `symbol` set to `address` in addition to everything known (to try a candidate
   /// with readers that take their addresses from the profile).
   public func kernel(trying symbol: String, at address: UInt64) -> Kernel {
-    var all = known
-    all[symbol] = SymbolInfo(name: symbol, rva: address &- kernel.image.base, provenance: .pattern)
+    // The trial rides beside the shared table: a copy per candidate was a tenth of a locator run.
+    let trial = SymbolInfo(name: symbol, rva: address &- kernel.image.base, provenance: .pattern)
     return Kernel(
       space: kernel.space, image: kernel.image,
-      profile: LayoutOnlyProfile(identity: kernel.profile.identity, layouts: layouts, known: Array(all.values)))
+      profile: LayoutOnlyProfile(identity: kernel.profile.identity, layouts: layouts, byName: known, trial: trial))
   }
 
   /// The address of a known (exported or located) symbol.
