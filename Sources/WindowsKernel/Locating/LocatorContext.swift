@@ -19,6 +19,8 @@ public final class LocatorContext {
   /// Build number (19041), 0 when unknown.
   public let build: Int
   private var known: [String: SymbolInfo]
+  /// Type names read by `objectManager(_:)`, with the ObTypeIndexTable they came from.
+  private var typeNames: (table: UInt64?, names: [UInt8: String])?
   private let layouts: any KernelProfile
 
   init(
@@ -51,6 +53,17 @@ public final class LocatorContext {
     return Kernel(
       space: kernel.space, image: kernel.image,
       profile: LayoutOnlyProfile(identity: kernel.profile.identity, layouts: layouts, byName: known, trial: trial))
+  }
+
+  /// The object manager of `trial` (a kernel of this context with one symbol tried), reusing the
+  /// type names read for an earlier trial over the same ObTypeIndexTable: every candidate of the
+  /// root directory reads the same 60-odd type objects otherwise.
+  public func objectManager(_ trial: Kernel) -> ObjectManager? {
+    let table = try? trial.address(of: "ObTypeIndexTable")
+    let reuse = typeNames.flatMap { $0.table == table ? $0.names : nil }
+    guard let manager = try? ObjectManager(kernel: trial, typeNames: reuse) else { return nil }
+    if reuse == nil { typeNames = (table, manager.types) }
+    return manager
   }
 
   /// The address of a known (exported or located) symbol.
