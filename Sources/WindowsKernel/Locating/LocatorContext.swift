@@ -105,29 +105,21 @@ public final class LocatorContext {
     }
   }
 
-  /// The readable 4 KiB pages of the data sections, read once for every data scan.
-  private lazy var dataPages: [(address: UInt64, bytes: [UInt8])] = {
-    var pages: [(UInt64, [UInt8])] = []
+  /// The readable 4 KiB pages of the data sections as pointer-sized words, read once for every
+  /// data scan (KDBG, SeCiCallbacks, directory pointers); the page bytes are not kept beside them.
+  public private(set) lazy var dataWords: [(address: UInt64, words: [UInt64])] = {
+    var pages: [(UInt64, [UInt64])] = []
     for range in dataRanges {
       var page = range.lowerBound
       while page < range.upperBound {
-        if let bytes = try? kernel.space.read(page, count: 0x1000) { pages.append((page, bytes)) }
+        if let bytes = try? kernel.space.read(page, count: 0x1000) {
+          pages.append((page, ByteCursor(bytes, origin: page).words(width: kernel.pointerSize)))
+        }
         page &+= 0x1000  // below the range's end, inside the image
       }
     }
     return pages
   }()
-
-  /// Calls `body` with each readable 4 KiB page of the data sections (address, bytes) until it
-  /// returns false.
-  public func forEachDataPage(_ body: (UInt64, [UInt8]) -> Bool) {
-    for page in dataPages where !body(page.address, page.bytes) { return }
-  }
-
-  /// The data sections' pages as pointer-sized words (for scans of pointers and sizes).
-  public private(set) lazy var dataWords: [(address: UInt64, words: [UInt64])] = dataPages.map { page in
-    (page.address, ByteCursor(page.bytes, origin: page.address).words(width: kernel.pointerSize))
-  }
 
   /// Whether `va` lies in an executable section of ntoskrnl (where walks may go).
   public func isKernelCode(_ va: UInt64) -> Bool { section(of: va)?.isExecutable ?? false }
