@@ -20,7 +20,12 @@ public final class ObjectManager: Sendable {
   /// Hash buckets per directory (OBJECT_DIRECTORY.HashBuckets has 37 on every build).
   public static let defaultBucketCount = 37
 
-  public init(kernel: Kernel) throws(WindowsKernelError) {
+  public convenience init(kernel: Kernel) throws(WindowsKernelError) {
+    try self.init(kernel: kernel, typeNames: nil)
+  }
+
+  /// With `typeNames` already read from the same ObTypeIndexTable (nil: read them now).
+  init(kernel: Kernel, typeNames known: [UInt8: String]?) throws(WindowsKernelError) {
     self.kernel = kernel
     root = try kernel.readPointerVariable("ObpRootDirectoryObject")
     bodyOffset = try kernel.offset("_OBJECT_HEADER", "Body")
@@ -52,7 +57,7 @@ public final class ObjectManager: Sendable {
     } else {
       infoMaskTable = nil
     }
-    typeNames = Self.readTypeNames(kernel)
+    typeNames = known ?? Self.readTypeNames(kernel)
   }
 
   /// Type names by index, from ObTypeIndexTable (stops at the first null slot; at most 256).

@@ -14,7 +14,7 @@ enum CallbacksBenchmarks {
     let path = Holder<String>()
     Benchmark(
       "callbacks: end to end, reference image (JSON)",
-      configuration: .init(maxDuration: .seconds(10), maxIterations: 30),
+      configuration: .init(maxDuration: .seconds(10), maxIterations: 300),
       closure: { benchmark in
         let image = try path.get()
         for _ in benchmark.scaledIterations { blackHole(try run(image)) }

@@ -13,7 +13,7 @@ enum LocatorBenchmarks {
     let path = Holder<String>()
     Benchmark(
       "locator: every head from exports and code, reference image",
-      configuration: .init(maxDuration: .seconds(10), maxIterations: 30),
+      configuration: .init(maxDuration: .seconds(10), maxIterations: 300),
       closure: { benchmark in
         let image = try path.get()
         let memory = try MemoryImageOpener.open(path: image)
@@ -32,7 +32,7 @@ enum LocatorBenchmarks {
       setup: { path.set(try Fixtures.referenceImage()) })
     Benchmark(
       "callbacks: end to end, --no-symbols, reference image (JSON)",
-      configuration: .init(maxDuration: .seconds(10), maxIterations: 30),
+      configuration: .init(maxDuration: .seconds(10), maxIterations: 300),
       closure: { benchmark in
         let image = try path.get()
         for _ in benchmark.scaledIterations { blackHole(try run(image)) }

@@ -62,7 +62,15 @@ extension FamilyDescriptor {
   ]
 
   /// The descriptor of `id`.
-  public static func named(_ id: String) -> FamilyDescriptor? { all.first { $0.id == id } }
+  public static func named(_ id: String) -> FamilyDescriptor? { indexByID[id].map { all[$0] } }
+
+  /// Each id's position in `all` (the first, should two share one): the head locators look a
+  /// reader up per candidate, and a linear search copied descriptors until it matched.
+  private static let indexByID: [String: Int] = {
+    var index: [String: Int] = [:]
+    for (i, d) in all.enumerated() where index[d.id] == nil { index[d.id] = i }
+    return index
+  }()
 
   /// Symbols every family needs kept in the bundled profiles, each once, in family order.
   public static var bundledSymbols: [String] { unique(all.flatMap(\.bundledSymbols)) }

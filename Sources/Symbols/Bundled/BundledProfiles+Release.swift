@@ -17,9 +17,41 @@ public struct KernelVersion: Sendable, Hashable, Comparable, CustomStringConvert
 
   /// Parses `10.0.19041.1415`; nil when it is not 2 to 4 dot-separated numbers.
   public init?(_ text: String) {
-    let numbers = text.split(separator: ".").map { Int($0) }
-    guard numbers.count >= 2, numbers.count <= 4, numbers.allSatisfy({ $0 != nil }) else { return nil }
-    var p = numbers.compactMap { $0 }
+    // One pass over the UTF-8 bytes, no substrings: `lender` parses every bundled build's version,
+    // and splitting them was two thirds of its time. Same grammar as `split(".")` + `Int(_:)`:
+    // empty parts are skipped, each part an optionally signed decimal that fits an Int.
+    var p: [Int] = []
+    p.reserveCapacity(4)
+    var value = 0
+    var digits = 0
+    var negative = false
+    var signed = false
+    func finish() -> Bool {
+      if digits == 0 { return !signed }  // an empty part is skipped; a lone sign is not a number
+      p.append(value)
+      (value, digits, negative, signed) = (0, 0, false, false)
+      return true
+    }
+    for byte in text.utf8 {
+      switch byte {
+      case UInt8(ascii: "."):
+        guard finish() else { return nil }
+      case UInt8(ascii: "+"), UInt8(ascii: "-"):
+        guard digits == 0, !signed else { return nil }
+        signed = true
+        negative = byte == UInt8(ascii: "-")
+      case UInt8(ascii: "0")...UInt8(ascii: "9"):
+        let digit = Int(byte &- UInt8(ascii: "0"))  // 0...9 by the case
+        let (times, o1) = value.multipliedReportingOverflow(by: 10)
+        let (next, o2) = negative ? times.subtractingReportingOverflow(digit) : times.addingReportingOverflow(digit)
+        guard !o1, !o2 else { return nil }
+        value = next
+        digits += 1
+      default:
+        return nil
+      }
+    }
+    guard finish(), p.count >= 2, p.count <= 4 else { return nil }
     while p.count < 4 { p.append(0) }
     parts = p
   }
@@ -37,8 +69,9 @@ extension BundledProfiles {
   public func lender(for version: KernelVersion, pdbName: String, machine: UInt32) -> (
     build: BundledBuild, lending: LayoutLending
   )? {
+    let wanted = pdbName.lowercased()
     let candidates = builds.compactMap { b -> (BundledBuild, KernelVersion)? in
-      guard b.identity.name.lowercased() == pdbName.lowercased(), b.machine == machine || b.machine == 0,
+      guard b.machine == machine || b.machine == 0, b.identity.name.lowercased() == wanted,
         let v = b.version.flatMap(KernelVersion.init)
       else { return nil }
       return (b, v)

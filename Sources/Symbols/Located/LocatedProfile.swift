@@ -50,22 +50,38 @@ public final class LayoutOnlyProfile: KernelProfile {
   public let layouts: any KernelProfile
   /// Symbols already known for this build (exports), answered with their own provenance.
   public let known: [String: SymbolInfo]
+  /// A candidate answered before `known` (the locators' trial of one address), kept apart so a
+  /// trial does not copy the whole table.
+  public let trial: SymbolInfo?
 
-  public init(identity: PDBIdentity, layouts: any KernelProfile, known: [SymbolInfo]) {
-    self.identity = identity
-    self.layouts = layouts
+  public convenience init(identity: PDBIdentity, layouts: any KernelProfile, known: [SymbolInfo]) {
     var byName: [String: SymbolInfo] = [:]
     for s in known { byName[s.name] = s }
+    self.init(identity: identity, layouts: layouts, byName: byName)
+  }
+
+  /// A profile over a table already keyed by name, with `trial` answered first.
+  public init(identity: PDBIdentity, layouts: any KernelProfile, byName: [String: SymbolInfo], trial: SymbolInfo? = nil)
+  {
+    self.identity = identity
+    self.layouts = layouts
     self.known = byName
+    self.trial = trial
   }
 
   public var source: Provenance { .export }
   public var sourceDescription: String { "exports; layouts from \(layouts.identity.isfKey)" }
-  public func symbol(_ name: String) -> SymbolInfo? { known[name] }
+  public func symbol(_ name: String) -> SymbolInfo? {
+    if let trial, trial.name == name { return trial }
+    return known[name]
+  }
   public func structSize(_ name: String) -> Int? { layouts.structSize(name) }
   public func field(_ structName: String, _ fieldName: String) -> FieldInfo? { layouts.field(structName, fieldName) }
   public func enumeration(_ name: String) -> [String: Int64]? { layouts.enumeration(name) }
-  public var symbolNames: [String] { Array(known.keys) }
+  public var symbolNames: [String] {
+    guard let trial, known[trial.name] == nil else { return Array(known.keys) }
+    return Array(known.keys) + [trial.name]
+  }
   public var structNames: [String] { layouts.structNames }
   public func fields(of structName: String) -> [String: FieldInfo]? { layouts.fields(of: structName) }
 }

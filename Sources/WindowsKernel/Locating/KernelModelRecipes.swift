@@ -168,7 +168,7 @@ public enum KernelModelRecipes {
   ) { address, c in
     guard let root = c.pointer(address), c.isKernelPointer(root) else { return .rejected("not a kernel pointer") }
     let trial = c.kernel(trying: "ObpRootDirectoryObject", at: address)
-    guard let manager = try? ObjectManager(kernel: trial) else { return .rejected("object manager unreadable") }
+    guard let manager = c.objectManager(trial) else { return .rejected("object manager unreadable") }
     // The root is the one directory without a name of its own (or named "\\").
     if let own = try? manager.object(at: root), let name = own.name, !name.isEmpty, name != "\\" {
       return .rejected("directory \(Hex.format(root)) is named \"\(name)\": a subdirectory, not the root")

@@ -19,6 +19,8 @@ public final class LocatorContext {
   /// Build number (19041), 0 when unknown.
   public let build: Int
   private var known: [String: SymbolInfo]
+  /// Type names read by `objectManager(_:)`, with the ObTypeIndexTable they came from.
+  private var typeNames: (table: UInt64?, names: [UInt8: String])?
   private let layouts: any KernelProfile
 
   init(
@@ -40,17 +42,28 @@ public final class LocatorContext {
     known[info.name] = info
     kernel = Kernel(
       space: kernel.space, image: kernel.image,
-      profile: LayoutOnlyProfile(identity: kernel.profile.identity, layouts: layouts, known: Array(known.values)))
+      profile: LayoutOnlyProfile(identity: kernel.profile.identity, layouts: layouts, byName: known))
   }
 
   /// A kernel with `symbol` set to `address` in addition to everything known (to try a candidate
   /// with readers that take their addresses from the profile).
   public func kernel(trying symbol: String, at address: UInt64) -> Kernel {
-    var all = known
-    all[symbol] = SymbolInfo(name: symbol, rva: address &- kernel.image.base, provenance: .pattern)
+    // The trial rides beside the shared table: a copy per candidate was a tenth of a locator run.
+    let trial = SymbolInfo(name: symbol, rva: address &- kernel.image.base, provenance: .pattern)
     return Kernel(
       space: kernel.space, image: kernel.image,
-      profile: LayoutOnlyProfile(identity: kernel.profile.identity, layouts: layouts, known: Array(all.values)))
+      profile: LayoutOnlyProfile(identity: kernel.profile.identity, layouts: layouts, byName: known, trial: trial))
+  }
+
+  /// The object manager of `trial` (a kernel of this context with one symbol tried), reusing the
+  /// type names read for an earlier trial over the same ObTypeIndexTable: every candidate of the
+  /// root directory reads the same 60-odd type objects otherwise.
+  public func objectManager(_ trial: Kernel) -> ObjectManager? {
+    let table = try? trial.address(of: "ObTypeIndexTable")
+    let reuse = typeNames.flatMap { $0.table == table ? $0.names : nil }
+    guard let manager = try? ObjectManager(kernel: trial, typeNames: reuse) else { return nil }
+    if reuse == nil { typeNames = (table, manager.types) }
+    return manager
   }
 
   /// The address of a known (exported or located) symbol.
@@ -92,29 +105,21 @@ public final class LocatorContext {
     }
   }
 
-  /// The readable 4 KiB pages of the data sections, read once for every data scan.
-  private lazy var dataPages: [(address: UInt64, bytes: [UInt8])] = {
-    var pages: [(UInt64, [UInt8])] = []
+  /// The readable 4 KiB pages of the data sections as pointer-sized words, read once for every
+  /// data scan (KDBG, SeCiCallbacks, directory pointers); the page bytes are not kept beside them.
+  public private(set) lazy var dataWords: [(address: UInt64, words: [UInt64])] = {
+    var pages: [(UInt64, [UInt64])] = []
     for range in dataRanges {
       var page = range.lowerBound
       while page < range.upperBound {
-        if let bytes = try? kernel.space.read(page, count: 0x1000) { pages.append((page, bytes)) }
+        if let bytes = try? kernel.space.read(page, count: 0x1000) {
+          pages.append((page, ByteCursor(bytes, origin: page).words(width: kernel.pointerSize)))
+        }
         page &+= 0x1000  // below the range's end, inside the image
       }
     }
     return pages
   }()
-
-  /// Calls `body` with each readable 4 KiB page of the data sections (address, bytes) until it
-  /// returns false.
-  public func forEachDataPage(_ body: (UInt64, [UInt8]) -> Bool) {
-    for page in dataPages where !body(page.address, page.bytes) { return }
-  }
-
-  /// The data sections' pages as pointer-sized words (for scans of pointers and sizes).
-  public private(set) lazy var dataWords: [(address: UInt64, words: [UInt64])] = dataPages.map { page in
-    (page.address, ByteCursor(page.bytes, origin: page.address).words(width: kernel.pointerSize))
-  }
 
   /// Whether `va` lies in an executable section of ntoskrnl (where walks may go).
   public func isKernelCode(_ va: UInt64) -> Bool { section(of: va)?.isExecutable ?? false }
