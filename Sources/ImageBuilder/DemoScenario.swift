@@ -25,7 +25,7 @@ public enum DemoScenario {
     ("PnpDeviceClassNotifyList", 13), ("PnpProfileNotifyList", 1), ("ExpHostList", 1), ("PspSiloMonitorList", 1),
     ("PopCoalRegistrationList", 1), ("AlpcpLogCallbackListHead", 1), ("IopTimerQueueHead", 1),
     ("IopDriverReinitializeQueueHead", 1), ("IopBootDriverReinitializeQueueHead", 1), ("KdpPowerListHead", 1),
-    ("IopPerfIoTrackingListHead", 1),
+    ("IopPerfIoTrackingListHead", 1), ("KeBugCheckAddRemovePagesCallbackListHead", 1),
   ]
 
   /// A demo driver and the routines in its .text: name → offset into .text.

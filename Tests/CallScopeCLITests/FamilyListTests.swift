@@ -18,7 +18,7 @@ struct FamilyListTests {
     "power-coalescing", "etw-provider", "irp-dispatch", "ssdt", "timer-dpc", "io-timer", "driver-reinit",
     "object-type-procedure", "hal-table", "idt", "object-other", "pnp-target-device", "etw-logger",
     "instrumentation-callback", "lego-notify", "bound-callback", "minifilter", "wfp-callout", "priority-callback",
-    "win32k-callout", "kd-power", "io-tracking", "alpc-log", "interrupt-object", "shadow-ssdt",
+    "win32k-callout", "kd-power", "io-tracking", "alpc-log", "interrupt-object", "shadow-ssdt", "bugcheck-add-pages",
   ]
 
   func families() throws -> [String: [String: Any]] {

@@ -53,6 +53,7 @@ struct CrossBuildTests {
     "kd-power": ["KdpPowerListHead"], "io-tracking": ["IopPerfIoTrackingListHead"],
     "alpc-log": ["AlpcpLogCallbackListHead"], "interrupt-object": ["KiProcessorBlock"],
     "shadow-ssdt": ["KeServiceDescriptorTableShadow"],
+    "bugcheck-add-pages": ["KeBugCheckAddRemovePagesCallbackListHead"],
   ]
 
   /// Families the demo does not plant on any build, with what their reason names: it has no object

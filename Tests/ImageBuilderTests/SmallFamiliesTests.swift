@@ -173,3 +173,35 @@ extension SmallFamiliesTests {
     }
   }
 }
+
+extension SmallFamiliesTests {
+  /// A KbCallbackAddPages (reason 4, wdm.h KBUGCHECK_CALLBACK_REASON) record on the add/remove-pages
+  /// list of the builds that have it (its symbol RVA from the ISF).
+  @Test(arguments: builds)
+  func addPagesCallbacksAreReadBack(_ build: CrossBuild) throws {
+    guard try CrossBuildData.facts(build).symbols["KeBugCheckAddRemovePagesCallbackListHead"] != nil else {
+      #expect(build.guid == CrossBuild.all[0].guid, "only Windows 7 lacks the list")
+      return
+    }
+    // The record is not in the PDB: wdm.h's x64 layout (Entry, CallbackRoutine +0x10, Component,
+    // Checksum, Reason +0x28, State; 0x30 bytes).
+    let o =
+      try KernelTableFamiliesTests.isf(build, ["s('KeBugCheckAddRemovePagesCallbackListHead')"]) + [
+        0x30, 0, 0x10, 0x28,
+      ]
+    var routine: UInt64 = 0
+    let (results, _, _) = try KernelTableFamiliesTests.scan(build, seed: 0xADD9, families: ["bugcheck-add-pages"]) {
+      b in
+      routine = try KernelTableFamiliesTests.donor(b).routine + 0x70
+      let record = try b.allocateKernelMemory(Int(o[1]))
+      try b.writeLE(routine, at: record + o[3])
+      try b.writeLE(UInt32(4), at: record + o[4])
+      try KernelTableFamiliesTests.link(b, b.truth.kernelBase + o[0], [record + o[2]])
+    }
+    let result = try #require(results.first)
+    #expect(result.notLocated == nil, "\(result.notLocated ?? "")")
+    #expect(result.entries.map(\.routine) == [routine])
+    #expect(result.entries.first?.detail("reason") == .int(4))
+    #expect(result.entries.first?.detail("reasonName") == .string("KbCallbackAddPages"))
+  }
+}

@@ -16,8 +16,15 @@ extension FamilyDescriptor {
     ],
     symbols: ["KeRegisterBugCheckReasonCallback"],
     structs: ["_KBUGCHECK_REASON_CALLBACK_RECORD"],
-    reader: ListFamily(
-      id: "bugcheck-reason", symbol: "KeBugCheckReasonCallbackListHead",
+    reader: BugcheckReasonFamily.reader(id: "bugcheck-reason", symbol: "KeBugCheckReasonCallbackListHead"))
+}
+
+/// The readers of KBUGCHECK_REASON_CALLBACK_RECORD lists (the reason callbacks, and the add-pages
+/// and remove-pages callbacks Windows 8.1 on keeps on a list of their own).
+enum BugcheckReasonFamily {
+  static func reader(id: String, symbol: String) -> ListFamily {
+    ListFamily(
+      id: id, symbol: symbol,
       linkOffset: { c throws(WindowsKernelError) in
         try c.offset("_KBUGCHECK_REASON_CALLBACK_RECORD", "Entry")
       },
@@ -36,5 +43,6 @@ extension FamilyDescriptor {
               ("reasonName", reason.map { .string(BugCheckReason.name($0)) } ?? .null),
             ], warnings: f.warnings)
         ]
-      }))
+      })
+  }
 }

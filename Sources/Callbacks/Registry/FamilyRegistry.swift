@@ -8,6 +8,7 @@ extension FamilyDescriptor {
     .imageNotify,
     .bugcheck,
     .bugcheckReason,
+    .bugcheckAddPages,
     .registry,
     .objectProcess,
     .objectThread,
