@@ -8,6 +8,7 @@ import Callbacks
 import Foundation
 import ImageBuilder
 import MemoryImage
+import Reports
 import Symbols
 import TestData
 import Testing
@@ -66,6 +67,10 @@ struct CrossBuildDerivedLayoutTests {
       #expect(profile.layoutSource.contains("\(field.structName).\(field.field) +0x\(String(field.offset, radix: 16))"))
     }
     #expect(profile.layoutSource.contains("derived from the data"), "\(profile.layoutSource)")
+    // `info` names them: in the Layouts line (the layout source) and, in JSON, one object per field.
+    let report = SymbolSourcesReport(profile: profile, loadError: nil)
+    #expect(report.layouts == profile.layoutSource)
+    #expect(report.derivedFields == derived.derived)
 
     let truth = builder.truth
     let kernel = Kernel(space: system.space, image: image, profile: profile)
@@ -109,6 +114,29 @@ struct CrossBuildDerivedLayoutTests {
         text.contains("_EPROCESS.UniqueProcessId/ActiveProcessLinks could not be derived from the data"), "\(text)")
       #expect(text.contains("ntkrnlmp.pdb (GUID \(guid), age 1"), "\(text)")
       #expect(text.contains("ntkrnlmp.pdb/\(guid)1/ntkrnlmp.pdb"), "\(text)")
+    }
+  }
+
+  /// A second "System\0" whose offset also holds a printable name in the next process: two
+  /// candidates pass, so ImageFileName is not derived and the PDB is named.
+  @Test func twoImageFileNameCandidatesAreNotDerived() throws {
+    let (_, _, path) = try Self.demo { builder in
+      let processes = builder.truth.processes.compactMap(\.eprocess)
+      try #require(processes.count >= 2)
+      try builder.write(Array("System".utf8) + [0], at: processes[0] + 0x900)
+      try builder.write(Array("decoy".utf8) + [0], at: processes[1] + 0x900)
+    }
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let (system, image) = try Self.open(path)
+    let bundle = try BundledProfiles.shipped()
+    do {
+      _ = try SymbolLessProfile.make(space: system.space, image: image, version: image.fileVersion, bundle: bundle)
+      Issue.record("a profile was built from an ambiguous ImageFileName")
+    } catch {
+      let text = String(describing: error)
+      #expect(text.contains("_EPROCESS.ImageFileName could not be derived from the data: ambiguous"), "\(text)")
+      #expect(text.contains("0x5a8") && text.contains("0x900"), "\(text)")
+      #expect(text.contains("symbol-server path ntkrnlmp.pdb/"), "\(text)")
     }
   }
 }
