@@ -13,6 +13,7 @@ public struct DerivedField: Sendable, Hashable, CustomStringConvertible {
   /// What the data showed at that offset (the values read and the checks they passed).
   public let evidence: String
 
+  /// A field of `structName` found at `offset`, `evidence` saying how.
   public init(structName: String, field: String, offset: Int, evidence: String) {
     self.structName = structName
     self.field = field
@@ -33,6 +34,7 @@ public final class DerivedLayoutProfile: KernelProfile {
   public let derived: [DerivedField]
   private let byKey: [String: DerivedField]
 
+  /// `derived` answered before `base` (one entry per struct and field; a later one replaces an earlier).
   public init(base: any KernelProfile, derived: [DerivedField]) {
     self.base = base
     self.derived = derived

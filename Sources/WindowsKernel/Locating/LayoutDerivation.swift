@@ -16,6 +16,7 @@ public enum LayoutDerivation {
   public struct Failure: Error, Sendable, CustomStringConvertible {
     /// `_EPROCESS.UniqueProcessId` and the like.
     public let field: String
+    /// What was searched and what failed (no candidate, or several).
     public let reason: String
     public var description: String { "\(field) could not be derived from the data: \(reason)" }
   }
@@ -146,7 +147,7 @@ public enum LayoutDerivation {
   }
 
   /// The first pointer-sized value of the KPROCESS (EPROCESS.Pcb, bounded by the lent KPROCESS
-  /// size) equal to the DTB, non-zero and page-aligned-or-DTB-like in the next process too.
+  /// size) equal to the DTB, with a non-zero DTB-like value at the same offset of the next process.
   static func directoryTableBase(_ kernel: Kernel, next: UInt64, word: (Int) -> UInt64?) throws(Failure) -> (
     offset: Int, next: UInt64
   ) {
