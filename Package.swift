@@ -103,6 +103,7 @@ let package = Package(
       name: "ImageBuilderTests",
       dependencies: [
         "ImageBuilder", "MemoryImage", "TestData", "AddressSpace", "Symbols", "WindowsKernel", "Callbacks", "Analysis",
+        "Reports",
       ]),
     .testTarget(name: "CallScopeCLITests", dependencies: ["TestData", "ImageBuilder", "GDBRemote"]),
     .testTarget(name: "PackageLayoutTests", dependencies: ["TestData"]),

@@ -15,6 +15,8 @@ public struct SymbolSourcesReport: Sendable {
   public let located: [String: Int]
   /// Why no symbol file was used, when one was looked for.
   public let note: String?
+  /// Field offsets found in the data because the lent layouts did not fit (located profiles only).
+  public let derivedFields: [DerivedField]
 
   public init(profile: any KernelProfile, loadError: String?) {
     source = profile.source.rawValue
@@ -27,11 +29,13 @@ public struct SymbolSourcesReport: Sendable {
       addresses =
         "located: \(counts.sorted { $0.key < $1.key }.map { "\($0.value) from \($0.key)" }.joined(separator: ", "))"
       notLocated = p.failures.keys.sorted()
+      derivedFields = (p.layouts as? DerivedLayoutProfile)?.derived ?? []
     } else {
       layouts = profile.sourceDescription
       addresses = profile.sourceDescription
       located = [:]
       notLocated = []
+      derivedFields = []
     }
   }
 
@@ -40,6 +44,16 @@ public struct SymbolSourcesReport: Sendable {
       ("source", .string(source)), ("layouts", .string(layouts)), ("addresses", .string(addresses)),
       ("located", .object(located.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
       ("notLocated", .array(notLocated.map { .string($0) })), ("note", .string(note)),
+      (
+        "derivedFields",
+        .array(
+          derivedFields.map {
+            .object([
+              ("struct", .string($0.structName)), ("field", .string($0.field)), ("offset", .int(Int64($0.offset))),
+              ("evidence", .string($0.evidence)),
+            ])
+          })
+      ),
     ])
   }
 }
