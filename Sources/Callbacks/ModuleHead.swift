@@ -48,3 +48,28 @@ extension FamilyResult {
     ]
   }
 }
+
+extension CallbackContext {
+  /// PsLoadedModuleList and the module named `name` (case-insensitive) in it, or why the family
+  /// `family` that needs it is not located.
+  public func loadedModule(_ name: String, for family: String) -> Result<
+    (module: LoadedModule, modules: [LoadedModule]), FamilyNotLocated
+  > {
+    let modules: [LoadedModule]
+    do { modules = try ModuleList.read(kernel).modules } catch {
+      return .failure(FamilyNotLocated(family: family, reason: "PsLoadedModuleList unreadable: \(error)"))
+    }
+    guard let module = modules.first(where: { $0.name.lowercased() == name }) else {
+      return .failure(FamilyNotLocated(family: family, reason: "\(name) is not in PsLoadedModuleList"))
+    }
+    return .success((module, modules))
+  }
+}
+
+/// A family that cannot be read, and why (its not-located result).
+public struct FamilyNotLocated: Error, Sendable {
+  public let family: String
+  public let reason: String
+  /// The result that reports it.
+  public var result: FamilyResult { FamilyResult(family: family, notLocated: reason) }
+}

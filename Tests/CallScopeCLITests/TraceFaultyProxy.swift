@@ -32,19 +32,7 @@ final class TraceFaultyProxy: @unchecked Sendable {
   init(upstream: UInt16, fault: Fault) throws {
     upstreamPort = upstream
     self.fault = fault
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let ok = withUnsafeMutablePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        bind(fd, $0, length) == 0 && listen(fd, 1) == 0 && getsockname(fd, $0, &length) == 0
-      }
-    }
-    guard fd >= 0, ok else { throw TestDataError.tool("proxy: bind/listen failed") }
-    listener = fd
-    port = UInt16(bigEndian: address.sin_port)
+    (listener, port) = try LoopbackPort.listen(what: "proxy")
     Thread.detachNewThread { [self] in
       self.serve()
       self.done.signal()

@@ -39,19 +39,7 @@ final class TraceX86Stub: @unchecked Sendable {
 
   init(guest: TraceX86Guest) throws {
     self.guest = guest
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let ok = withUnsafeMutablePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        bind(fd, $0, length) == 0 && listen(fd, 1) == 0 && getsockname(fd, $0, &length) == 0
-      }
-    }
-    guard fd >= 0, ok else { throw TestDataError.tool("x86 stub: bind/listen failed") }
-    listener = fd
-    port = UInt16(bigEndian: address.sin_port)
+    (listener, port) = try LoopbackPort.listen(what: "x86 stub")
     // Stopped in kernel mode, protected mode with PAE paging (CR0.PG|PE, CR4.PAE), EFER.LMA clear.
     values = ["cr0": 0x8000_0011, "cr4": 0x20, "efer": 0, "fs_base": TraceX86Guest.kpcr, "eip": 0x8240_1000]
     values["cr3"] = TraceX86Guest.processes[0].cr3

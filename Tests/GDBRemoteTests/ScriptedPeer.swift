@@ -29,20 +29,7 @@ final class ScriptedPeer: @unchecked Sendable {
   private(set) var acks: [Character] = []
 
   init(_ steps: [Step]) throws {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw TestDataError.tool("socket failed") }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let ok = withUnsafeMutablePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        bind(fd, $0, length) == 0 && listen(fd, 1) == 0 && getsockname(fd, $0, &length) == 0
-      }
-    }
-    guard ok else { throw TestDataError.tool("bind/listen failed: \(String(cString: strerror(errno)))") }
-    listener = fd
-    port = UInt16(bigEndian: address.sin_port)
+    (listener, port) = try LoopbackPort.listen(what: "scripted peer")
     Thread.detachNewThread { [self] in
       self.serve(steps)
       self.done.signal()

@@ -25,6 +25,26 @@ public enum LoopbackPort {
     throw TestDataError.tool("no free loopback port in \(low)…\(high) after 64 tries")
   }
 
+  /// A listening TCP socket on 127.0.0.1 at a port the kernel chose (the test peers: scripted
+  /// stubs and proxies); its descriptor and port.
+  public static func listen(what: String) throws -> (fd: Int32, port: UInt16) {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw TestDataError.tool("\(what): socket failed: \(String(cString: strerror(errno)))") }
+    var address = loopback(0)
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let ok = withUnsafeMutablePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        bind(fd, $0, length) == 0 && Glibc.listen(fd, 1) == 0 && getsockname(fd, $0, &length) == 0
+      }
+    }
+    guard ok else {
+      let reason = String(cString: strerror(errno))
+      close(fd)
+      throw TestDataError.tool("\(what): bind/listen failed: \(reason)")
+    }
+    return (fd, UInt16(bigEndian: address.sin_port))
+  }
+
   /// Whether something accepts a TCP connection on 127.0.0.1:`port` now.
   public static func accepts(_ port: UInt16) -> Bool {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

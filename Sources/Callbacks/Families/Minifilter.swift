@@ -66,15 +66,10 @@ public struct MinifilterReader: CallbackFamily {
   }
 
   public func collect(_ c: CallbackContext) -> [FamilyResult] {
-    let id = "minifilter"
-    let modules: [LoadedModule]
-    do { modules = try ModuleList.read(c.kernel).modules } catch {
-      return [FamilyResult(family: id, notLocated: "PsLoadedModuleList unreadable: \(error)")]
+    switch c.loadedModule("fltmgr.sys", for: "minifilter") {
+    case .success(let (fltmgr, modules)): return [read(c, fltmgr: fltmgr, modules: modules)]
+    case .failure(let missing): return [missing.result]
     }
-    guard let fltmgr = modules.first(where: { $0.name.lowercased() == "fltmgr.sys" }) else {
-      return [FamilyResult(family: id, notLocated: "fltmgr.sys is not in PsLoadedModuleList")]
-    }
-    return [read(c, fltmgr: fltmgr, modules: modules)]
   }
 
   /// The minifilters of the filter manager `fltmgr` (its loader entry); `modules` own the filters' drivers.

@@ -25,15 +25,10 @@ public struct WfpCalloutReader: CallbackFamily {
   public init() {}
 
   public func collect(_ c: CallbackContext) -> [FamilyResult] {
-    let id = "wfp-callout"
-    let modules: [LoadedModule]
-    do { modules = try ModuleList.read(c.kernel).modules } catch {
-      return [FamilyResult(family: id, notLocated: "PsLoadedModuleList unreadable: \(error)")]
+    switch c.loadedModule("netio.sys", for: "wfp-callout") {
+    case .success(let (netio, _)): return [read(c, netio: netio)]
+    case .failure(let missing): return [missing.result]
     }
-    guard let netio = modules.first(where: { $0.name.lowercased() == "netio.sys" }) else {
-      return [FamilyResult(family: id, notLocated: "netio.sys is not in PsLoadedModuleList")]
-    }
-    return [read(c, netio: netio)]
   }
 
   /// The callouts of the table that `netio` (its loader entry) keeps.
