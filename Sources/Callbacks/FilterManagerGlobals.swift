@@ -60,22 +60,24 @@ public struct FilterManagerGlobals: LocatedModuleVariable {
         reason: "no published fltmgr layout for build \(c.build); put \(wanted) on the symbol path")
     }
     var tried: [String] = []
-    var found: [UInt64: [String]] = [:]
-    for (candidate, evidence) in codeCandidates(c, module: module, layout: layout, tried: &tried) {
-      if found[candidate] == nil, frames(c, globals: candidate, layout) != nil { found[candidate] = evidence }
+    // Each passing candidate with its evidence and the frames its check read (not read again).
+    var found: [UInt64: (evidence: [String], frames: [UInt64])] = [:]
+    for (candidate, evidence) in codeCandidates(c, module: module, layout: layout, tried: &tried)
+    where found[candidate] == nil {
+      if let frames = frames(c, globals: candidate, layout) { found[candidate] = (evidence, frames) }
     }
     var provenanceNote = "code of fltmgr's exports"
     if found.isEmpty {
       provenanceNote = "fltmgr's data, by shape"
       for candidate in dataCandidates(c, module: module, layout: layout) where found[candidate] == nil {
-        if frames(c, globals: candidate, layout) != nil {
-          found[candidate] = [
-            "content of fltmgr.sys: a frame list at \(Hex.format(candidate &+ layout.framesInGlobals))"
-          ]
+        if let frames = frames(c, globals: candidate, layout) {
+          found[candidate] = (
+            ["content of fltmgr.sys: a frame list at \(Hex.format(candidate &+ layout.framesInGlobals))"], frames
+          )
         }
       }
     }
-    guard found.count == 1, let (address, evidence) = found.first, let frames = frames(c, globals: address, layout)
+    guard found.count == 1, let (address, (evidence, frames)) = found.first
     else {
       let why =
         found.isEmpty

@@ -89,7 +89,8 @@ struct TraceCommand: ParsableCommand {
       let memory = try memory(client)
       let architecture = TraceArchitecture.detect(client)
       let base = try kernel.kernelBase?.value ?? TraceKernelLocator.locate(memory, architecture: architecture)
-      let cr3 = (try? client.readRegister("cr3")) ?? 0
+      // Only the symbol-less walk through the stub needs CR3; its error is kept for that case.
+      let cr3 = Result { try client.readRegister("cr3") }
       let found = try TraceKernel.find(base: base, memory: memory, cr3: cr3, symbols: symbolOptions)
       if let reason = found.symbolLess {
         Terminal.standardError.write(

@@ -28,9 +28,8 @@ extension TraceSession {
     let thread = try memory.unsigned(kpcr &+ layout.currentThread, width: width, what: "KPCR.Prcb.CurrentThread")
     // ApcState.Process, TrapFrame and Cid.UniqueThread in one read when they are close (1 KiB apart
     // on 19041), else one read each.
-    let members = [layout.apcProcess, layout.trapFrame, layout.uniqueThread]
-    let first = members.min() ?? 0
-    let span = (members.max() ?? 0) + UInt64(width) - first  // max ≥ first
+    let first = min(layout.apcProcess, layout.trapFrame, layout.uniqueThread)
+    let span = max(layout.apcProcess, layout.trapFrame, layout.uniqueThread) + UInt64(width) - first  // max ≥ first
     let block = span <= 1900 ? try? memory.read(thread &+ first, count: Int(span), what: "ETHREAD") : nil
     func member(_ offset: UInt64, _ what: String) throws -> UInt64 {
       if let block, let value = try? Self.word(block, at: Int(offset - first), width: width) { return value }

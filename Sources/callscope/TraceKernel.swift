@@ -25,7 +25,9 @@ struct TraceKernel {
   enum SymbolLessReason: Error { case asked }
 
   /// Identifies the kernel at `base` and resolves its profile and breakpoint.
-  static func find(base: UInt64, memory: TraceMemory, cr3: UInt64, symbols: SymbolOptions) throws -> TraceKernel {
+  static func find(
+    base: UInt64, memory: TraceMemory, cr3: Result<UInt64, any Error>, symbols: SymbolOptions
+  ) throws -> TraceKernel {
     let name = "ntoskrnl @ 0x\(String(base, radix: 16))"
     let source = TraceModuleSource(memory: memory, base: base, size: 0x4000_0000, sourceName: name)
     let pe: PEImage
@@ -57,17 +59,21 @@ struct TraceKernel {
   }
 
   /// The symbol-less profile of the kernel at `base`, walked through the RAM file or the stub.
-  static func located(base: UInt64, memory: TraceMemory, cr3: UInt64, symbols: SymbolOptions) throws
-    -> any KernelProfile
-  {
+  static func located(
+    base: UInt64, memory: TraceMemory, cr3: Result<UInt64, any Error>, symbols: SymbolOptions
+  ) throws -> any KernelProfile {
     var options = symbols
     options.noSymbols = true  // the symbol file was tried (or refused) already
     if let ram = memory.ram { return try profile(in: ram.space, base: base, options: options) }
+    let dtb: UInt64
+    do { dtb = try cr3.get() } catch {
+      throw TraceError.kernel("the stub gives no cr3 (\(error)); the symbol-less profile walks the page tables from it")
+    }
     let mode = try TraceRAM.pagingMode(memory.client)
     let physical = try TraceStubPhysicalMemory(client: memory.client)
     let result: Result<any KernelProfile, any Error>
     do {
-      let space = VirtualAddressSpace(memory: physical, dtb: cr3, mode: mode)
+      let space = VirtualAddressSpace(memory: physical, dtb: dtb, mode: mode)
       result = .success(try profile(in: space, base: base, options: options))
     } catch { result = .failure(error) }
     try physical.finish()  // must hold: every later read is virtual

@@ -19,6 +19,8 @@ public struct LinkedImage: Sendable {
   public let sectionRVAs: [UInt64]
   /// Export name → RVA (llvm-readobj --coff-exports).
   public let exports: [String: UInt64]
+  /// Public symbol → RVA from the PDB (llvm-pdbutil dump -publics).
+  public let publics: [String: UInt64]
 
   /// Compiles `source` (x64 Windows, -O1) and links `fileName` (e.g. `fltmgr.sys`) with its PDB
   /// (`stem.pdb`) at `base`; unreferenced and identical functions are kept.
@@ -78,10 +80,8 @@ public struct LinkedImage: Sendable {
     self.sections = sections
     self.sectionRVAs = rvas
     self.exports = try Self.exports(imagePath)
+    self.publics = try Self.publics(pdbPath, sectionRVAs: rvas)
   }
-
-  /// Public symbol → RVA from the PDB (llvm-pdbutil).
-  public var publics: [String: UInt64] { (try? Self.publics(pdbPath, sectionRVAs: sectionRVAs)) ?? [:] }
 
   /// Export name → RVA: `Name: X` followed by `RVA: 0x…` in `llvm-readobj --coff-exports`.
   static func exports(_ path: String) throws -> [String: UInt64] {

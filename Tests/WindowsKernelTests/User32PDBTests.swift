@@ -40,9 +40,8 @@ import Testing
 
   /// name → RVA from `llvm-pdbutil dump -publics` and the DLL's section addresses from llvm-readobj.
   static func oracleRVAs(pdb: String, dll: String) throws -> [String: UInt64] {
-    let image = try LinkedImage(
-      directory: URL(fileURLWithPath: dll).deletingLastPathComponent(), imagePath: dll, pdbPath: pdb)
-    return try LinkedImage.publics(pdb, sectionRVAs: image.sectionRVAs)
+    try LinkedImage(directory: URL(fileURLWithPath: dll).deletingLastPathComponent(), imagePath: dll, pdbPath: pdb)
+      .publics
   }
 
   @Test func pdbNamesEverySlotOfApfnDispatch() throws {

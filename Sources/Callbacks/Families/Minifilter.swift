@@ -82,10 +82,19 @@ public struct MinifilterReader: CallbackFamily {
       return FamilyResult(family: id, notLocated: error.description)
     }
     var result = FamilyResult(family: id, module: fltmgr, symbol: "FltGlobals", located: globals)
-    let driverStart = try? c.offset("_DRIVER_OBJECT", "DriverStart")
+    let driverStart: UInt64?
+    do throws(WindowsKernelError) { driverStart = try c.offset("_DRIVER_OBJECT", "DriverStart") } catch {
+      driverStart = nil
+      result.warnings.append("minifilter: \(error); no filter's driver image is checked for an owner")
+    }
     for frame in globals.frames {
       let l = globals.layout
-      let frameID = (try? c.kernel.readUnsigned(frame &+ l.frameID, width: 4)).map { Int64($0) }
+      var frameReads = FieldReads(c, profileStruct: "_FLTP_FRAME", at: frame)
+      let kernel = c.kernel
+      let frameID = frameReads.value("FrameID", at: frame &+ l.frameID) { va throws(WindowsKernelError) in
+        Int64(try kernel.readUnsigned(va, width: 4))
+      }
+      result.warnings += frameReads.warnings.map { "minifilter: \($0)" }
       let filters = c.list(
         frame &+ l.frameFilters &+ l.resourceList, what: "_FLTP_FRAME.RegisteredFilters",
         bound: FilterManagerGlobals.filterBound)
@@ -119,14 +128,19 @@ public struct MinifilterReader: CallbackFamily {
         warnings.append("minifilter: _FLT_FILTER.Name at \(Hex.format(address &+ l.filterName)): \(error)")
       }
       self.name = name
-      let altitude = try? c.kernel.readUnicodeString(address &+ l.filterAltitude)
+      let altitude: String?
+      do { altitude = try c.kernel.readUnicodeString(address &+ l.filterAltitude) } catch {
+        altitude = nil
+        warnings.append(
+          "minifilter: \(name): _FLT_FILTER.DefaultAltitude at \(Hex.format(address &+ l.filterAltitude)): \(error)")
+      }
       let driver = c.pointer(address &+ l.filterDriver)
       var owners: [String] = []
       if let driver, let driverStart, let start = c.pointer(driver &+ driverStart),
         let image = modules.first(where: { $0.contains(start) })
       {
         owners = [image.name.lowercased()]
-      } else {
+      } else if driverStart != nil {
         // Without the driver's image the rows are judged by no owner rather than by a wrong one.
         warnings.append("minifilter: \(name): driver image not found from _FLT_FILTER.DriverObject; owner not checked")
       }
@@ -282,9 +296,15 @@ public struct MinifilterReader: CallbackFamily {
       var nodes: [Node] = []
       for link in list.entries {
         let instance = link &- l.instanceLink
-        let label =
-          (try? c.kernel.readUnicodeString(instance &+ l.instanceName)).map { $0.isEmpty ? Hex.format(instance) : $0 }
-          ?? Hex.format(instance)
+        let label: String
+        do {
+          let text = try c.kernel.readUnicodeString(instance &+ l.instanceName)
+          label = text.isEmpty ? Hex.format(instance) : text
+        } catch {
+          label = Hex.format(instance)
+          warnings.append(
+            "minifilter: \(name): _FLT_INSTANCE.Name at \(Hex.format(instance &+ l.instanceName)): \(error)")
+        }
         for slot in 0..<l.nodeCount {
           let field = instance &+ l.instanceNodes &+ UInt64(slot) &* c.pointerSize
           guard let node = c.pointer(field) else {

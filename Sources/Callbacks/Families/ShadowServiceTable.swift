@@ -53,11 +53,21 @@ public struct ShadowServiceTableReader: CallbackFamily {
       return [FamilyResult(family: id, notLocated: "win32k.sys is not in PsLoadedModuleList")]
     }
     // The first process of a session with Win32 state maps win32k's session space.
-    let gui = processes.filter { p in (c.pointer(p.eprocess &+ win32Process) ?? 0) != 0 }
+    var gui: [WindowsKernel.Process] = []
+    var unreadable: [String] = []
+    for p in processes {
+      guard let state = c.pointer(p.eprocess &+ win32Process) else {
+        unreadable.append("\(p.name) (EPROCESS.Win32Process at \(Hex.format(p.eprocess &+ win32Process)))")
+        continue
+      }
+      if state != 0 { gui.append(p) }
+    }
     guard !gui.isEmpty else {
+      let reason = "no process has EPROCESS.Win32Process set: win32k's session space is mapped in none"
       return [
         FamilyResult(
-          family: id, notLocated: "no process has EPROCESS.Win32Process set: win32k's session space is mapped in none")
+          family: id,
+          notLocated: reason + (unreadable.isEmpty ? "" : "; unreadable in " + unreadable.joined(separator: ", ")))
       ]
     }
     var failures: [String] = []
@@ -175,9 +185,14 @@ public struct ShadowServiceTableReader: CallbackFamily {
       return ([:], "\(process.name) has no win32u.dll, user32.dll or gdi32.dll; services unnamed")
     }
     var names: [Int: String] = [:]
+    var unreadable: [String] = []
     for module in stubs {
       let source = VirtualByteSource(space: space, base: module.base, size: module.size, name: module.name)
-      guard let exports = try? PEImage(source: source, layout: .mapped).exports() else { continue }
+      let exports: PEExports
+      do { exports = try PEImage(source: source, layout: .mapped).exports() } catch {
+        unreadable.append("\(module.name) exports unreadable (\(error))")
+        continue
+      }
       for entry in exports.entries where !entry.isForwarder {
         guard let name = entry.name, name.hasPrefix("NtUser") || name.hasPrefix("NtGdi") || name.hasPrefix("NtDx"),
           let code = try? space.read(module.base &+ UInt64(entry.rva), count: 32),
@@ -186,7 +201,10 @@ public struct ShadowServiceTableReader: CallbackFamily {
         names[number] = name
       }
     }
-    return (names, nil)
+    return (
+      names,
+      unreadable.isEmpty ? nil : "\(process.name): " + unreadable.joined(separator: "; ") + "; their services unnamed"
+    )
   }
 
   /// The number an x64 user-mode stub loads before `syscall`: `mov eax, imm32` (b8 imm32) within

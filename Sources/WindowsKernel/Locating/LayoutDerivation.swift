@@ -155,7 +155,11 @@ public enum LayoutDerivation {
     guard let pcb = try? kernel.offset("_EPROCESS", "Pcb"), pcb < UInt64(window) else {
       throw Failure(field: field, reason: "_EPROCESS.Pcb is not in the lent layouts")
     }
-    let size = (try? kernel.size(of: "_KPROCESS")).map { min(Int($0), window - Int(pcb)) } ?? 0x100
+    // The lent layouts always describe _KPROCESS; without its size the search has no honest bound.
+    guard let kprocess = try? kernel.size(of: "_KPROCESS") else {
+      throw Failure(field: field, reason: "_KPROCESS's size is not in the lent layouts")
+    }
+    let size = min(Int(kprocess), window - Int(pcb))
     let ps = kernel.pointerSize
     let dtb = kernel.space.dtb & ~0xfff
     for offset in stride(from: 0, to: size, by: ps) {
